@@ -1,0 +1,1 @@
+"""Supply-chain dependency survey: questionnaires about contractors' reliance on an AI vendor."""
