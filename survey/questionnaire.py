@@ -1,0 +1,671 @@
+"""Parse and validate questionnaire definitions into frozen dataclasses; evaluate show-if logic.
+
+A definition is data (JSON, see questionnaire-spec.md §5): sections, questions with stable ids,
+types, options with optional scoring factors, and show-if conditions on earlier answers.
+Nothing here touches the database.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.utils.translation import get_language
+
+FORMAT = 1
+QUESTION_TYPES = frozenset(
+    {
+        "yesno",
+        "yesno_unknown",
+        "single",
+        "multi",
+        "int",
+        "pct",
+        "currency",
+        "date",
+        "text",
+        "textarea",
+        "text_list",
+        "rows",
+        "group",
+        "file",
+    }
+)
+CHOICE_TYPES = frozenset({"single", "multi"})
+FIXED_OPTIONS = {"yesno": ("yes", "no"), "yesno_unknown": ("yes", "no", "unknown")}
+NUMERIC_TYPES = frozenset({"int", "pct", "currency"})
+SUBFIELD_TYPES = frozenset({"rows", "group"})
+PATTERN_TYPES = frozenset({"text", "textarea"})
+SUBFIELD_FORMATS = frozenset({"text", "email", "phone"})
+# Factors read from option values, and the one (T) derived from a number of days.
+OPTION_FACTORS = frozenset({"C", "Sub", "A", "E", "R"})
+NUMBER_FACTORS = frozenset({"T"})
+ROUTES = ("dependence", "no_dependence", "unresolved")
+ATTESTATION_KEYS = ("dependence", "no_dependence", "inquiry_incomplete")
+# Marker for "Unknown / not yet assessed" on numeric answers.
+UNKNOWN = "unknown"
+_ID_RE = re.compile(r"^[A-Z][0-9]*[a-z]?$")
+_VALUE_RE = re.compile(r"^[a-z0-9_]+$")
+
+_TOP_KEYS = {"format", "key", "version", "title", "banner", "routing", "attestation"}
+_SECTION_KEYS = {"id", "title", "intro", "repeatable", "show_if", "min_items"}
+_SECTION_KEYS |= {"item_label", "questions"}
+_QUESTION_KEYS = {"id", "type", "label", "help", "required", "options", "options_from"}
+_QUESTION_KEYS |= {"show_if", "scores", "min", "max", "unit", "max_length", "pattern"}
+_QUESTION_KEYS |= {"pattern_message", "item_pattern", "subfields", "must_be"}
+_OPTION_KEYS = {"value", "label", "factor", "unknown"}
+_SUBFIELD_KEYS = {"id", "label", "required", "format", "pattern", "pattern_message"}
+_LEAF_OPS = {"equals", "not_equals", "in", "not_in", "includes"}
+
+
+class DefinitionError(ValueError):
+    """A questionnaire definition is malformed; the message names where and why."""
+
+
+@dataclass(frozen=True)
+class Text:
+    """A user-facing text in English and French ({vendor} is filled in at display)."""
+
+    en: str
+    fr: str = ""
+
+    def get(self, language: str | None = None) -> str:
+        language = (language or get_language() or "en")[:2]
+        if language == "fr" and self.fr:
+            return self.fr
+        return self.en
+
+    def render(self, vendor: str, language: str | None = None) -> str:
+        return self.get(language).replace("{vendor}", vendor)
+
+    def __str__(self) -> str:
+        return self.get()
+
+
+@dataclass(frozen=True)
+class Option:
+    value: str
+    label: Text
+    factor: float | None = None
+    unknown: bool = False
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A show-if rule: a leaf on one question's answer, or an any/all group of rules."""
+
+    op: str
+    question: str = ""
+    values: tuple[str, ...] = ()
+    children: tuple[Condition, ...] = ()
+
+    def evaluate(self, answers: Mapping[str, Any]) -> bool:
+        if self.op == "any":
+            return any(child.evaluate(answers) for child in self.children)
+        if self.op == "all":
+            return all(child.evaluate(answers) for child in self.children)
+        answer = answers.get(self.question)
+        if self.op == "includes":
+            return isinstance(answer, list) and self.values[0] in answer
+        if answer is None or answer == "" or answer == []:
+            # An unanswered question satisfies no leaf, negative ones included: a follow-up
+            # appears only once its trigger has been answered.
+            return False
+        if self.op in {"equals", "in"}:
+            return answer in self.values
+        return answer not in self.values
+
+    def question_ids(self) -> Iterator[str]:
+        if self.question:
+            yield self.question
+        for child in self.children:
+            yield from child.question_ids()
+
+
+@dataclass(frozen=True)
+class Subfield:
+    id: str
+    label: Text
+    required: bool = True
+    format: str = "text"
+    pattern: str = ""
+    pattern_message: Text | None = None
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    type: str
+    label: Text
+    section_id: str
+    help: Text | None = None
+    required: bool = False
+    options: tuple[Option, ...] = ()
+    options_from: str = ""
+    show_if: Condition | None = None
+    scores: str = ""
+    min: float | None = None
+    max: float | None = None
+    unit: Text | None = None
+    max_length: int | None = None
+    pattern: str = ""
+    pattern_message: Text | None = None
+    item_pattern: str = ""
+    subfields: tuple[Subfield, ...] = ()
+    must_be: str = ""
+
+    def option(self, value: str) -> Option | None:
+        return next((o for o in self.options if o.value == value), None)
+
+    @property
+    def takes_unknown(self) -> bool:
+        return self.type in NUMERIC_TYPES
+
+
+@dataclass(frozen=True)
+class Section:
+    id: str
+    title: Text
+    questions: tuple[Question, ...]
+    intro: Text | None = None
+    repeatable: bool = False
+    show_if: Condition | None = None
+    min_items: int = 0
+    item_label: Text | None = None
+
+
+@dataclass(frozen=True)
+class Routing:
+    screening: tuple[str, ...]
+    direct: str
+
+
+@dataclass(frozen=True)
+class Questionnaire:
+    key: str
+    version: str
+    title: Text
+    banner: Text
+    routing: Routing
+    attestation: Mapping[str, Text]
+    sections: tuple[Section, ...]
+    _by_id: Mapping[str, Question] = field(
+        repr=False, compare=False, default_factory=dict
+    )
+
+    @property
+    def questions(self) -> tuple[Question, ...]:
+        return tuple(q for s in self.sections for q in s.questions)
+
+    def question(self, question_id: str) -> Question:
+        return self._by_id[question_id]
+
+    def section(self, section_id: str) -> Section:
+        return next(s for s in self.sections if s.id == section_id)
+
+    @property
+    def use_section(self) -> Section | None:
+        return next((s for s in self.sections if s.repeatable), None)
+
+    def route(self, answers: Mapping[str, Any]) -> str:
+        """Screening route of spec §1 'Routing after B'."""
+        screening = [answers.get(q) for q in self.routing.screening]
+        if "yes" in screening:
+            return "dependence"
+        if all(a == "no" for a in screening):
+            return "no_dependence"
+        return "unresolved"
+
+    def attestation_text(
+        self, answers: Mapping[str, Any], vendor: str, completion_date: str
+    ) -> str:
+        """The attestation for the answers' route; completion_date fills the incomplete one."""
+        key = {"dependence": "dependence", "no_dependence": "no_dependence"}.get(
+            self.route(answers), "inquiry_incomplete"
+        )
+        return (
+            self.attestation[key]
+            .render(vendor)
+            .replace("{completion_date}", completion_date)
+        )
+
+    def section_visible(self, section: Section, answers: Mapping[str, Any]) -> bool:
+        return section.show_if is None or section.show_if.evaluate(answers)
+
+    def visible_answers(self, answers: Mapping[str, Any]) -> dict[str, Any]:
+        """The organisation-level answers that count: hidden questions are dropped."""
+        kept: dict[str, Any] = {}
+        for section in self.sections:
+            if section.repeatable or not self.section_visible(section, kept):
+                continue
+            for question in section.questions:
+                visible = question.show_if is None or question.show_if.evaluate(kept)
+                if visible and question.id in answers:
+                    kept[question.id] = answers[question.id]
+        return kept
+
+    def visible_use_answers(
+        self, use_answers: Mapping[str, Any], org_answers: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """The answers of one use that count, given the organisation's answers."""
+        section = self.use_section
+        if section is None:
+            return {}
+        context = dict(org_answers)
+        kept: dict[str, Any] = {}
+        for question in section.questions:
+            visible = question.show_if is None or question.show_if.evaluate(context)
+            if visible and question.id in use_answers:
+                kept[question.id] = context[question.id] = use_answers[question.id]
+        return kept
+
+
+def read_file(path: Path | str) -> Any:
+    """Decode a definition file's JSON; errors name the file."""
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DefinitionError(f"{path}: cannot read a JSON definition: {exc}") from None
+
+
+def load_file(path: Path | str) -> Questionnaire:
+    """Read and validate a definition file; errors name the file."""
+    return parse(read_file(path), source=str(path))
+
+
+def parse(data: Any, source: str = "<definition>") -> Questionnaire:
+    """Validate a decoded definition and build its typed, immutable form."""
+    return _Parser(source).questionnaire(data)
+
+
+class _Parser:
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.seen: dict[str, Question] = {}
+        self.use_ids: set[str] = set()
+
+    def fail(self, where: str, problem: str) -> DefinitionError:
+        return DefinitionError(f"{self.source}: {where}: {problem}")
+
+    def questionnaire(self, data: Any) -> Questionnaire:
+        if not isinstance(data, dict):
+            raise self.fail("top level", "a definition is a JSON object")
+        self._keys(data, _TOP_KEYS | {"sections"}, "top level")
+        if data.get("format") != FORMAT:
+            raise self.fail("top level", f"'format' must be {FORMAT}")
+        for key in ("key", "version"):
+            if not isinstance(data.get(key), str) or not data[key]:
+                raise self.fail("top level", f"'{key}' must be a non-empty string")
+        sections = data.get("sections")
+        if not isinstance(sections, list) or not sections:
+            raise self.fail("top level", "'sections' must be a non-empty list")
+        parsed = tuple(self.section(s, i) for i, s in enumerate(sections))
+        if sum(s.repeatable for s in parsed) > 1:
+            raise self.fail("top level", "at most one section can be repeatable")
+        return Questionnaire(
+            key=data["key"],
+            version=data["version"],
+            title=self.text(data.get("title"), "top level 'title'"),
+            banner=self.text(data.get("banner"), "top level 'banner'"),
+            routing=self.routing(data.get("routing")),
+            attestation=self.attestation(data.get("attestation")),
+            sections=parsed,
+            _by_id=dict(self.seen),
+        )
+
+    def section(self, data: Any, index: int) -> Section:
+        where = f"section #{index + 1}"
+        if not isinstance(data, dict):
+            raise self.fail(where, "a section is an object")
+        section_id = data.get("id")
+        if not isinstance(section_id, str) or not _ID_RE.match(section_id):
+            raise self.fail(where, f"bad section id {section_id!r}")
+        where = f"section {section_id}"
+        self._keys(data, _SECTION_KEYS, where)
+        repeatable = self._bool(data, "repeatable", where)
+        show_if = self.condition(data.get("show_if"), where, repeatable=False)
+        questions = data.get("questions")
+        if not isinstance(questions, list) or not questions:
+            raise self.fail(where, "'questions' must be a non-empty list")
+        parsed = tuple(self.question(q, section_id, repeatable) for q in questions)
+        min_items = data.get("min_items", 0)
+        if not isinstance(min_items, int) or min_items < 0:
+            raise self.fail(where, "'min_items' must be a whole number ≥ 0")
+        return Section(
+            id=section_id,
+            title=self.text(data.get("title"), f"{where} 'title'"),
+            intro=self.optional_text(data.get("intro"), f"{where} 'intro'"),
+            repeatable=repeatable,
+            show_if=show_if,
+            min_items=min_items,
+            item_label=self.optional_text(
+                data.get("item_label"), f"{where} 'item_label'"
+            ),
+            questions=parsed,
+        )
+
+    def question(self, data: Any, section_id: str, repeatable: bool) -> Question:
+        if not isinstance(data, dict) or not isinstance(data.get("id"), str):
+            raise self.fail(
+                f"section {section_id}", "each question needs a string 'id'"
+            )
+        qid = data["id"]
+        where = f"question {qid}"
+        if not _ID_RE.match(qid):
+            raise self.fail(
+                where, "ids are a capital letter, digits and one optional letter"
+            )
+        if qid in self.seen:
+            raise self.fail(where, "duplicate question id")
+        self._keys(data, _QUESTION_KEYS, where)
+        qtype = data.get("type")
+        if qtype not in QUESTION_TYPES:
+            raise self.fail(where, f"unknown type {qtype!r}")
+        question = Question(
+            id=qid,
+            type=qtype,
+            section_id=section_id,
+            label=self.text(data.get("label"), f"{where} 'label'"),
+            help=self.optional_text(data.get("help"), f"{where} 'help'"),
+            required=self._bool(data, "required", where),
+            options=self.options(data, qtype, where),
+            options_from=self.options_from(data, qtype, where, repeatable),
+            show_if=self.condition(data.get("show_if"), where, repeatable),
+            scores=self.scores(data, qtype, where),
+            min=self._number(data, "min", where, NUMERIC_TYPES),
+            max=self._number(data, "max", where, NUMERIC_TYPES),
+            unit=self.optional_text(data.get("unit"), f"{where} 'unit'"),
+            max_length=self._max_length(data, where),
+            pattern=self._pattern(data, "pattern", where, PATTERN_TYPES),
+            pattern_message=self.optional_text(
+                data.get("pattern_message"), f"{where} 'pattern_message'"
+            ),
+            item_pattern=self._pattern(data, "item_pattern", where, {"text_list"}),
+            subfields=self.subfields(data, qtype, where),
+            must_be=self._must_be(data, qtype, where),
+        )
+        self.seen[qid] = question
+        if repeatable:
+            self.use_ids.add(qid)
+        return question
+
+    def options(
+        self, data: dict[str, Any], qtype: str, where: str
+    ) -> tuple[Option, ...]:
+        raw = data.get("options")
+        if qtype in FIXED_OPTIONS:
+            if raw is not None:
+                raise self.fail(
+                    where, f"type {qtype} has fixed options: give no 'options'"
+                )
+            return ()
+        if qtype not in CHOICE_TYPES:
+            if raw is not None:
+                raise self.fail(where, f"type {qtype} takes no option list")
+            return ()
+        if raw is None and data.get("options_from"):
+            return ()
+        if not isinstance(raw, list) or not raw:
+            raise self.fail(where, f"type {qtype} needs a non-empty 'options' list")
+        options = []
+        for item in raw:
+            if not isinstance(item, dict):
+                raise self.fail(where, "each option is an object")
+            self._keys(item, _OPTION_KEYS, f"{where} option")
+            value = item.get("value")
+            if not isinstance(value, str) or not _VALUE_RE.match(value):
+                raise self.fail(
+                    where, f"option value {value!r} must be lowercase snake_case"
+                )
+            if any(o.value == value for o in options):
+                raise self.fail(where, f"duplicate option value {value!r}")
+            factor = item.get("factor")
+            if factor is not None and (
+                isinstance(factor, bool) or not isinstance(factor, int | float)
+            ):
+                raise self.fail(where, f"option {value!r}: 'factor' must be a number")
+            options.append(
+                Option(
+                    value=value,
+                    label=self.text(
+                        item.get("label"), f"{where} option {value!r} label"
+                    ),
+                    factor=factor,
+                    unknown=self._bool(item, "unknown", f"{where} option {value!r}"),
+                )
+            )
+        return tuple(options)
+
+    def options_from(
+        self, data: dict[str, Any], qtype: str, where: str, repeatable: bool
+    ) -> str:
+        source = data.get("options_from")
+        if source is None:
+            return ""
+        if qtype not in CHOICE_TYPES:
+            raise self.fail(where, f"type {qtype} takes no 'options_from'")
+        if data.get("options") is not None:
+            raise self.fail(where, "give either 'options' or 'options_from', not both")
+        target = self._earlier(source, where, repeatable, "'options_from'")
+        if target.type not in {"rows", "text_list"}:
+            raise self.fail(
+                where, "'options_from' must name a rows or text_list question"
+            )
+        return source
+
+    def scores(self, data: dict[str, Any], qtype: str, where: str) -> str:
+        factor = data.get("scores")
+        if factor is None:
+            return ""
+        if factor in NUMBER_FACTORS:
+            if qtype != "int":
+                raise self.fail(
+                    where, f"factor {factor} is scored from an int question"
+                )
+            return factor
+        if factor not in OPTION_FACTORS:
+            raise self.fail(where, f"unknown scoring factor {factor!r}")
+        if qtype not in CHOICE_TYPES or not data.get("options"):
+            raise self.fail(where, f"factor {factor} needs a question with options")
+        for option in data["options"]:
+            if option.get("factor") is None:
+                raise self.fail(
+                    where, f"scored option {option.get('value')!r} has no 'factor'"
+                )
+        return factor
+
+    def subfields(
+        self, data: dict[str, Any], qtype: str, where: str
+    ) -> tuple[Subfield, ...]:
+        raw = data.get("subfields")
+        if qtype not in SUBFIELD_TYPES:
+            if raw is not None:
+                raise self.fail(where, f"type {qtype} takes no 'subfields'")
+            return ()
+        if not isinstance(raw, list) or not raw:
+            raise self.fail(where, f"type {qtype} needs a non-empty 'subfields' list")
+        result: list[Subfield] = []
+        for item in raw:
+            if not isinstance(item, dict) or not isinstance(item.get("id"), str):
+                raise self.fail(where, "each subfield is an object with a string 'id'")
+            sub_where = f"{where} subfield {item['id']}"
+            self._keys(item, _SUBFIELD_KEYS, sub_where)
+            if not _VALUE_RE.match(item["id"]) or any(
+                s.id == item["id"] for s in result
+            ):
+                raise self.fail(
+                    sub_where, "subfield ids are unique lowercase snake_case"
+                )
+            fmt = item.get("format", "text")
+            if fmt not in SUBFIELD_FORMATS:
+                raise self.fail(sub_where, f"unknown format {fmt!r}")
+            result.append(
+                Subfield(
+                    id=item["id"],
+                    label=self.text(item.get("label"), f"{sub_where} 'label'"),
+                    required=item.get("required", True) is True,
+                    format=fmt,
+                    pattern=self._pattern(item, "pattern", sub_where, None),
+                    pattern_message=self.optional_text(
+                        item.get("pattern_message"), f"{sub_where} 'pattern_message'"
+                    ),
+                )
+            )
+        return tuple(result)
+
+    def condition(self, data: Any, where: str, repeatable: bool) -> Condition | None:
+        if data is None:
+            return None
+        if not isinstance(data, dict) or not data:
+            raise self.fail(where, "a show-if condition is an object")
+        groups = {"any", "all"} & data.keys()
+        if groups:
+            if len(data) != 1:
+                raise self.fail(where, "a show-if group has only 'any' or 'all'")
+            op = groups.pop()
+            children = data[op]
+            if not isinstance(children, list) or not children:
+                raise self.fail(where, f"show-if '{op}' needs a non-empty list")
+            return Condition(
+                op=op,
+                children=tuple(self._child(c, where, repeatable) for c in children),
+            )
+        ops = _LEAF_OPS & data.keys()
+        if len(ops) != 1 or set(data) != ops | {"question"}:
+            ops_list = ", ".join(sorted(_LEAF_OPS))
+            raise self.fail(where, f"a show-if rule is question + one of {ops_list}")
+        op = ops.pop()
+        target = self._earlier(data.get("question"), where, repeatable, "show-if")
+        raw = data[op]
+        values = tuple(raw) if isinstance(raw, list) else (raw,)
+        expects_list = op in {"in", "not_in"}
+        if expects_list != isinstance(raw, list) or not values:
+            expected = "a non-empty list" if expects_list else "one value"
+            raise self.fail(where, f"show-if '{op}' takes {expected}")
+        known = {o.value for o in target.options} | set(
+            FIXED_OPTIONS.get(target.type, ())
+        )
+        if known:
+            for value in values:
+                if value not in known:
+                    raise self.fail(
+                        where,
+                        f"show-if refers to {target.id}={value!r}, which is not an option",
+                    )
+        return Condition(op=op, question=target.id, values=values)
+
+    def _child(self, data: Any, where: str, repeatable: bool) -> Condition:
+        if data is None:
+            raise self.fail(where, "a show-if group cannot hold null")
+        return self.condition(data, where, repeatable)  # type: ignore[return-value]
+
+    def routing(self, data: Any) -> Routing:
+        if not isinstance(data, dict) or set(data) != {"screening", "direct"}:
+            raise self.fail("routing", "needs exactly 'screening' (list) and 'direct'")
+        screening = data["screening"]
+        if not isinstance(screening, list) or not screening:
+            raise self.fail("routing", "'screening' must be a non-empty list of ids")
+        for qid in [*screening, data["direct"]]:
+            question = self.seen.get(qid)
+            if question is None:
+                raise self.fail("routing", f"refers to missing question {qid!r}")
+            if question.type != "yesno_unknown":
+                raise self.fail("routing", f"{qid} must be a yesno_unknown question")
+        return Routing(screening=tuple(screening), direct=data["direct"])
+
+    def attestation(self, data: Any) -> dict[str, Text]:
+        if not isinstance(data, dict) or set(data) != set(ATTESTATION_KEYS):
+            raise self.fail(
+                "attestation", f"needs exactly {', '.join(ATTESTATION_KEYS)}"
+            )
+        return {
+            key: self.text(data[key], f"attestation '{key}'")
+            for key in ATTESTATION_KEYS
+        }
+
+    def text(self, data: Any, where: str) -> Text:
+        if (
+            isinstance(data, dict)
+            and isinstance(data.get("en"), str)
+            and data["en"].strip()
+        ):
+            if set(data) - {"en", "fr"} or not isinstance(data.get("fr", ""), str):
+                raise self.fail(where, "a text has only 'en' and 'fr' strings")
+            return Text(en=data["en"], fr=data.get("fr", ""))
+        raise self.fail(where, "a text is an object with a non-empty 'en' (and 'fr')")
+
+    def optional_text(self, data: Any, where: str) -> Text | None:
+        return None if data is None else self.text(data, where)
+
+    def _earlier(self, qid: Any, where: str, repeatable: bool, what: str) -> Question:
+        target = self.seen.get(qid) if isinstance(qid, str) else None
+        if target is None:
+            raise self.fail(
+                where, f"{what} refers to {qid!r}, which is missing or comes later"
+            )
+        if qid in self.use_ids and not repeatable:
+            raise self.fail(
+                where, f"{what} refers to {qid}, inside the repeatable section"
+            )
+        return target
+
+    def _keys(self, data: dict[str, Any], allowed: set[str], where: str) -> None:
+        unknown = sorted(set(data) - allowed)
+        if unknown:
+            raise self.fail(where, f"unknown key(s) {', '.join(map(repr, unknown))}")
+
+    def _bool(self, data: dict[str, Any], key: str, where: str) -> bool:
+        value = data.get(key, False)
+        if not isinstance(value, bool):
+            raise self.fail(where, f"'{key}' must be true or false")
+        return value
+
+    def _number(
+        self, data: dict[str, Any], key: str, where: str, types: Iterable[str]
+    ) -> float | None:
+        value = data.get(key)
+        if value is None:
+            return None
+        if data.get("type") not in types:
+            raise self.fail(where, f"type {data.get('type')} takes no '{key}'")
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.fail(where, f"'{key}' must be a number")
+        return value
+
+    def _max_length(self, data: dict[str, Any], where: str) -> int | None:
+        value = data.get("max_length")
+        if value is None:
+            return None
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise self.fail(where, "'max_length' must be a whole number ≥ 1")
+        return value
+
+    def _pattern(
+        self, data: dict[str, Any], key: str, where: str, types: Iterable[str] | None
+    ) -> str:
+        value = data.get(key)
+        if value is None:
+            return ""
+        if types is not None and data.get("type") not in types:
+            raise self.fail(where, f"type {data.get('type')} takes no '{key}'")
+        try:
+            re.compile(value)
+        except (re.error, TypeError) as exc:
+            raise self.fail(
+                where, f"'{key}' is not a valid regular expression: {exc}"
+            ) from None
+        return value
+
+    def _must_be(self, data: dict[str, Any], qtype: str, where: str) -> str:
+        value = data.get("must_be")
+        if value is None:
+            return ""
+        if value not in FIXED_OPTIONS.get(qtype, ()):
+            raise self.fail(
+                where, "'must_be' names one of the question's fixed options"
+            )
+        return value
