@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+
+from django.core.exceptions import ValidationError
+from django.test import SimpleTestCase
+
+from survey.deadlines import FRIDAY, local_instant, next_weekday_at, validate_time_zone
+
+NY = "America/New_York"
+FIVE_PM = time(17, 0)
+
+
+class DeadlineTests(SimpleTestCase):
+    def test_friday_17_ny_in_winter_is_22_utc(self) -> None:
+        self.assertEqual(
+            local_instant(date(2026, 2, 27), FIVE_PM, NY),
+            datetime(2026, 2, 27, 22, 0, tzinfo=UTC),
+        )
+
+    def test_friday_17_ny_in_summer_is_21_utc(self) -> None:
+        self.assertEqual(
+            local_instant(date(2026, 7, 10), FIVE_PM, NY),
+            datetime(2026, 7, 10, 21, 0, tzinfo=UTC),
+        )
+
+    def test_fridays_after_each_dst_change(self) -> None:
+        # DST began Sunday 8 March 2026 and ends Sunday 1 November 2026.
+        self.assertEqual(local_instant(date(2026, 3, 6), FIVE_PM, NY).hour, 22)
+        self.assertEqual(local_instant(date(2026, 3, 13), FIVE_PM, NY).hour, 21)
+        self.assertEqual(local_instant(date(2026, 10, 30), FIVE_PM, NY).hour, 21)
+        self.assertEqual(local_instant(date(2026, 11, 6), FIVE_PM, NY).hour, 22)
+
+    def test_next_friday_is_strictly_later(self) -> None:
+        wednesday = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+        self.assertEqual(
+            next_weekday_at(wednesday, FRIDAY, FIVE_PM, NY),
+            datetime(2026, 11, 27, 22, 0, tzinfo=UTC),
+        )
+        at_deadline = datetime(2026, 11, 27, 22, 0, tzinfo=UTC)
+        self.assertEqual(
+            next_weekday_at(at_deadline, FRIDAY, FIVE_PM, NY),
+            datetime(2026, 12, 4, 22, 0, tzinfo=UTC),
+        )
+        # Friday 20:00 UTC is 15:00 in New York: the deadline is two hours later, same day.
+        friday_afternoon = datetime(2026, 11, 27, 20, 0, tzinfo=UTC)
+        self.assertEqual(
+            next_weekday_at(friday_afternoon, FRIDAY, FIVE_PM, NY),
+            datetime(2026, 11, 27, 22, 0, tzinfo=UTC),
+        )
+
+    def test_time_zone_names_are_validated(self) -> None:
+        validate_time_zone(NY)
+        with self.assertRaises(ValidationError):
+            validate_time_zone("America/Atlantis")
