@@ -1,0 +1,37 @@
+"""Program-office staff roles, as Django groups with model permissions."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import Group, Permission
+
+REVIEWER = "Reviewer"
+ADMIN = "Admin"
+
+# Reviewers read everything and act on responses through review permissions only: they
+# cannot edit answers, users, groups or permissions.
+_REVIEWER_CODENAMES = {
+    "view_vendor",
+    "view_questionnaireversion",
+    "view_campaign",
+    "view_organisation",
+    "view_membership",
+    "view_response",
+    "view_use",
+    "view_auditevent",
+    "review_response",
+}
+
+
+def ensure_staff_groups() -> dict[str, Group]:
+    """Create or update the Reviewer and Admin groups; safe to run any number of times."""
+    survey_perms = Permission.objects.filter(content_type__app_label="survey")
+    reviewer, _ = Group.objects.get_or_create(name=REVIEWER)
+    reviewer.permissions.set(survey_perms.filter(codename__in=_REVIEWER_CODENAMES))
+    admin, _ = Group.objects.get_or_create(name=ADMIN)
+    # Audit events stay append-only even for admins.
+    admin.permissions.set(
+        survey_perms.exclude(
+            codename__in={"add_auditevent", "change_auditevent", "delete_auditevent"}
+        )
+    )
+    return {REVIEWER: reviewer, ADMIN: admin}

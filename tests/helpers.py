@@ -1,0 +1,72 @@
+"""Plain functions that build test data."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.utils import timezone
+
+from survey.demo import DEFAULT_DEFINITION
+from survey.models import (
+    Campaign,
+    Membership,
+    Organisation,
+    QuestionnaireVersion,
+    Response,
+    User,
+    Vendor,
+)
+
+_counter = iter(range(1, 10**6))
+
+
+def make_uei(n: int) -> str:
+    return f"T{n:011d}"
+
+
+def make_campaign(**overrides: Any) -> Campaign:
+    now = timezone.now()
+    fields = {
+        "vendor": Vendor.objects.get_or_create(name="Example AI")[0],
+        "questionnaire": QuestionnaireVersion.objects.get_or_load(DEFAULT_DEFINITION),
+        "slug": f"campaign-{next(_counter)}",
+        "title": "Dependence on AI vendor Example AI",
+        "opens_at": now - timedelta(days=1),
+        "deadline": now + timedelta(days=7),
+        "status": Campaign.Status.OPEN,
+        **overrides,
+    }
+    return Campaign.objects.create(**fields)
+
+
+def make_organisation(**overrides: Any) -> Organisation:
+    n = next(_counter)
+    fields = {"legal_name": f"Contractor {n}", "uei": make_uei(n), **overrides}
+    return Organisation.objects.create(**fields)
+
+
+def make_user(
+    email: str | None = None,
+    organisation: Organisation | None = None,
+    role: str = Membership.Role.PREPARER,
+    **extra: Any,
+) -> User:
+    user = User.objects.create_user(
+        email or f"user{next(_counter)}@example.com", "correct horse battery", **extra
+    )
+    if organisation is not None:
+        Membership.objects.create(user=user, organisation=organisation, role=role)
+    return user
+
+
+def make_response(
+    campaign: Campaign | None = None,
+    organisation: Organisation | None = None,
+    **fields: Any,
+) -> Response:
+    return Response.objects.create(
+        campaign=campaign or make_campaign(),
+        organisation=organisation or make_organisation(),
+        **fields,
+    )
