@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+from django.db import connection
+from django.test import SimpleTestCase, TestCase
+from django.urls import reverse
+
+from survey.models import Membership
+from tests.helpers import make_organisation, make_response, make_user
+
+
+class HealthzTests(SimpleTestCase):
+    databases = {"default"}
+
+    def test_it_answers_200_when_the_database_answers(self) -> None:
+        response = self.client.get("/healthz")
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(response.json(), {"status": "ok", "database": "ok"})
+        self.assertIn("no-cache", response["Cache-Control"])
+
+    def test_it_answers_503_when_the_database_does_not(self) -> None:
+        # Point the real connection at a database that cannot be opened, then restore it.
+        original = connection.settings_dict["NAME"]
+        connection.close()
+        connection.settings_dict["NAME"] = (
+            "/nonexistent/dir/db.sqlite3"
+            if connection.vendor == "sqlite"
+            else "survey_no_such_database"
+        )
+        try:
+            response = self.client.get("/healthz")
+        finally:
+            connection.close()
+            connection.settings_dict["NAME"] = original
+        self.assertEqual(response.status_code, 503)
+        self.assertEqual(
+            response.json(), {"status": "error", "database": "unavailable"}
+        )
+        self.assertEqual(self.client.get("/healthz").status_code, 200)
+
+
+class LoginTests(TestCase):
+    def test_login_page_renders_with_labelled_fields(self) -> None:
+        response = self.client.get(reverse("login"))
+        self.assertContains(response, '<label class="form-label" for="id_username">')
+        self.assertContains(response, '<label class="form-label" for="id_password">')
+        self.assertContains(response, 'autocomplete="email"')
+
+    def test_home_requires_login(self) -> None:
+        response = self.client.get(reverse("survey-home"))
+        self.assertRedirects(response, f"{reverse('login')}?next=/")
+
+    def test_a_failed_login_keeps_the_email_and_says_why(self) -> None:
+        make_user("pat@example.com")
+        response = self.client.post(
+            reverse("login"), {"username": "pat@example.com", "password": "wrong"}
+        )
+        self.assertContains(response, "did not match")
+        self.assertContains(response, 'value="pat@example.com"')
+
+
+class HomeTests(TestCase):
+    def test_home_lists_only_the_users_own_organisations(self) -> None:
+        own = make_response()
+        other = make_response(campaign=own.campaign)
+        user = make_user(organisation=own.organisation, role=Membership.Role.SIGNATORY)
+        self.client.force_login(user)
+        response = self.client.get(reverse("survey-home"))
+        self.assertContains(response, own.organisation.legal_name)
+        self.assertNotContains(response, other.organisation.legal_name)
+
+    def test_home_runs_a_fixed_number_of_queries(self) -> None:
+        org = make_organisation()
+        user = make_user(organisation=org)
+        self.client.force_login(user)
+        for count in (1, 5):
+            while org.responses.count() < count:
+                make_response(organisation=org)
+            # Session and user, one query for the responses with their campaigns, and
+            # three for refreshing the idle-timeout session.
+            with self.assertNumQueries(6):
+                response = self.client.get(reverse("survey-home"))
+            self.assertEqual(len(response.context["responses"]), count)
+
+
+class SecurityHeaderTests(TestCase):
+    def test_pages_carry_a_strict_content_security_policy(self) -> None:
+        policy = self.client.get(reverse("login"))["Content-Security-Policy"]
+        for directive in [
+            "default-src 'self'",
+            "frame-ancestors 'none'",
+            "object-src 'none'",
+        ]:
+            self.assertIn(directive, policy)
+        self.assertNotIn("unsafe-inline", policy)
+
+    def test_pages_refuse_framing_and_sniffing(self) -> None:
+        response = self.client.get(reverse("login"))
+        self.assertEqual(response["X-Frame-Options"], "DENY")
+        self.assertEqual(response["X-Content-Type-Options"], "nosniff")
+        self.assertEqual(response["Referrer-Policy"], "same-origin")
