@@ -39,9 +39,8 @@ format: $(VENV)/.dev-installed
 
 # Needs GNU gettext; the compiled .mo files are committed so that users need nothing.
 messages: $(VENV)/.dev-installed
-	cd survey && ../$(PY) ../manage.py makemessages --locale fr --ignore "migrations/*"
-	cd templates && ../$(PY) ../manage.py makemessages --locale fr
-	$(PY) manage.py compilemessages --locale fr
+	$(PY) manage.py makemessages --locale fr --ignore .venv --ignore tests --ignore staticfiles
+	$(PY) manage.py compilemessages --locale fr --ignore .venv
 
 clean:
 	rm -rf $(VENV) test-db.sqlite3*
