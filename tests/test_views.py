@@ -98,3 +98,17 @@ class SecurityHeaderTests(TestCase):
         self.assertEqual(response["X-Frame-Options"], "DENY")
         self.assertEqual(response["X-Content-Type-Options"], "nosniff")
         self.assertEqual(response["Referrer-Policy"], "same-origin")
+
+
+class LanguageTests(TestCase):
+    def test_pages_are_served_in_french_on_request(self) -> None:
+        response = self.client.get(reverse("login"), HTTP_ACCEPT_LANGUAGE="fr")
+        self.assertContains(response, '<html lang="fr">')
+        self.assertContains(response, "Se connecter")
+
+    def test_the_language_switcher_changes_the_language(self) -> None:
+        response = self.client.post(
+            reverse("set_language"), {"language": "fr", "next": "/"}
+        )
+        self.assertEqual(response.status_code, 302)
+        self.assertContains(self.client.get(reverse("login")), "Se connecter")
