@@ -13,10 +13,14 @@ from django.utils.translation import gettext_lazy as _
 from survey.models import (
     AuditEvent,
     Campaign,
+    Invitation,
     Membership,
     Organisation,
     QuestionnaireVersion,
+    ReminderSent,
     Response,
+    ReviewComment,
+    Submission,
     Use,
     User,
     Vendor,
@@ -282,3 +286,53 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+@admin.register(Submission)
+class SubmissionAdmin(admin.ModelAdmin):
+    list_display = ["response", "number", "submitted_at", "submitted_by", "sha256"]
+    list_filter = ["response__campaign"]
+    search_fields = ["response__organisation__legal_name", "sha256"]
+    list_select_related = [
+        "response__organisation",
+        "response__campaign",
+        "submitted_by",
+    ]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(ReviewComment)
+class ReviewCommentAdmin(admin.ModelAdmin):
+    list_display = ["response", "question_id", "author", "created_at", "resolved_at"]
+    search_fields = ["response__organisation__legal_name", "text"]
+    list_select_related = ["response__organisation", "response__campaign", "author"]
+
+
+@admin.register(ReminderSent)
+class ReminderSentAdmin(admin.ModelAdmin):
+    list_display = ["response", "offset_hours", "sent_at"]
+    list_select_related = ["response__organisation", "response__campaign"]
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    list_display = [
+        "email",
+        "organisation",
+        "role",
+        "created_at",
+        "expires_at",
+        "accepted_at",
+    ]
+    list_filter = ["role"]
+    search_fields = ["email", "organisation__legal_name"]
+    list_select_related = ["organisation"]
+    readonly_fields = ["created_by", "created_at", "sent_at", "accepted_at"]

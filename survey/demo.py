@@ -320,10 +320,13 @@ def _fill(response: Response, spec: dict[str, Any], signatory: User) -> None:
         uses.append(use)
     Use.objects.bulk_create(uses)
     response.refresh_scores(uses)
-    response.status = spec["status"]
-    response.started_at = now
-    if spec["status"] == Response.Status.SUBMITTED:
-        response.submitted_at = now
-        response.submitted_by = signatory
-        response.answers_sha256 = response.answers_digest(uses)
+    response.status = Response.Status.IN_PROGRESS
+    response.opened_at = response.started_at = now
     response.save()
+    if spec["status"] == Response.Status.SUBMITTED:
+        attestation = questionnaire.attestation_text(
+            response.answers,
+            response.campaign.vendor.name,
+            response.answers.get("E1a", ""),
+        )
+        response.submit(signatory, ip=None, at=now, attestation=attestation)

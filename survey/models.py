@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 import uuid
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from pathlib import Path
@@ -18,7 +20,7 @@ from django.contrib.auth.models import (
 )
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
-from django.db import models
+from django.db import models, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -212,6 +214,11 @@ class QuestionnaireVersion(models.Model):
         return _parse_definition(self.digest, canonical_json(self.definition))
 
 
+def default_reminder_offsets() -> list[int]:
+    # 7 days, 72 h, 24 h and 4 h before the deadline.
+    return [168, 72, 24, 4]
+
+
 class Campaign(models.Model):
     """One survey of contractors about one vendor, with one questionnaire version."""
 
@@ -252,6 +259,11 @@ class Campaign(models.Model):
     )
     require_signed_attestation = models.BooleanField(
         _("require a signed attestation file (F4)"), default=False
+    )
+    reminder_offsets = models.JSONField(
+        _("reminder offsets (hours before the deadline)"),
+        default=default_reminder_offsets,
+        blank=True,
     )
     reviewers = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
@@ -452,8 +464,43 @@ class Response(models.Model):
     flag_policy_friction = models.BooleanField(_("policy friction"), default=False)
     flag_assumed = models.BooleanField(_("assumed values"), default=False)
     flag_unresolved = models.BooleanField(_("unresolved"), default=False)
+    opened_at = models.DateTimeField(_("first opened at"), null=True, blank=True)
+    # Review (Django admin).
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("reviewer"),
+    )
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+    override_band = models.CharField(_("override band"), max_length=10, blank=True)
+    override_justification = models.TextField(_("override justification"), blank=True)
+    # A later deadline granted to this organisation by an admin.
+    extended_deadline = models.DateTimeField(
+        _("extended deadline"), null=True, blank=True
+    )
+    extension_reason = models.TextField(_("extension reason"), blank=True)
 
     objects = ResponseQuerySet.as_manager()
+
+    EDITABLE = (Status.INVITED, Status.IN_PROGRESS, Status.RETURNED)
+    DERIVED_FIELDS = (
+        "route",
+        "cdi",
+        "tier",
+        "completeness",
+        "scoring_version",
+        "flag_direct",
+        "flag_indirect_only",
+        "flag_nss",
+        "flag_classified",
+        "flag_deliverable",
+        "flag_policy_friction",
+        "flag_assumed",
+        "flag_unresolved",
+    )
 
     class Meta:
         ordering = ["campaign", "organisation__legal_name"]
@@ -472,6 +519,72 @@ class Response(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organisation.legal_name} – {self.campaign.slug}"
+
+    @property
+    def effective_deadline(self) -> datetime:
+        """The campaign's deadline, or this organisation's extension when later."""
+        if self.extended_deadline and self.extended_deadline > self.campaign.deadline:
+            return self.extended_deadline
+        return self.campaign.deadline
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status in self.EDITABLE
+
+    def submit(
+        self, user: User, ip: str | None, at: datetime, attestation: str
+    ) -> Submission | None:
+        """Lock the response and keep a snapshot; None when it was already submitted.
+
+        The conditional UPDATE makes concurrent submits race for one row: exactly one wins.
+        """
+        with transaction.atomic():
+            claimed = Response.objects.filter(
+                pk=self.pk, status__in=self.EDITABLE
+            ).update(
+                status=self.Status.SUBMITTED,
+                submitted_at=at,
+                submitted_by=user,
+                submitted_ip=ip,
+                updated_at=at,
+                version=models.F("version") + 1,
+            )
+            if not claimed:
+                return None
+            self.refresh_from_db()
+            uses = list(self.uses.all())
+            questionnaire = self.campaign.questionnaire.parsed
+            for use in uses:
+                use.refresh_derived(questionnaire)
+            Use.objects.bulk_update(uses, Use.DERIVED_FIELDS)
+            self.refresh_scores(uses)
+            self.answers_sha256 = self.answers_digest(uses)
+            self.save(update_fields=[*self.DERIVED_FIELDS, "answers_sha256"])
+            answers = questionnaire.visible_answers(self.answers)
+            submission = Submission.objects.create(
+                response=self,
+                number=self.submissions.count() + 1,
+                answers=answers,
+                uses=[
+                    questionnaire.visible_use_answers(u.answers, answers) for u in uses
+                ],
+                sha256=self.answers_sha256,
+                attestation=attestation,
+                submitted_at=at,
+                submitted_by=user,
+                submitted_ip=ip,
+            )
+            AuditEvent.record(
+                "response.submitted",
+                actor=user,
+                obj=self,
+                organisation=self.organisation,
+                campaign=self.campaign,
+                ip=ip,
+                submission=submission.number,
+                sha256=self.answers_sha256,
+            )
+        return submission
 
     def answers_digest(self, uses: list[Use]) -> str:
         """SHA-256 of the canonical answers (organisation level and every use, in order)."""
@@ -634,6 +747,34 @@ class Use(models.Model):
     flag_policy_friction = models.BooleanField(_("policy friction"), default=False)
     flag_assumed = models.BooleanField(_("assumed values"), default=False)
 
+    DERIVED_FIELDS = (
+        "name",
+        *USE_COLUMNS.values(),
+        "supply_tier",
+        "intermediary",
+        "days",
+        "days_unknown",
+        "cost",
+        "cost_unknown",
+        "c",
+        "t",
+        "sub",
+        "a",
+        "s",
+        "e",
+        "r",
+        "m",
+        "dri",
+        "band",
+        "scoring_version",
+        "assumed_factors",
+        "flag_nss",
+        "flag_deliverable",
+        "flag_classified",
+        "flag_policy_friction",
+        "flag_assumed",
+    )
+
     class Meta:
         ordering = ["response", "position", "id"]
         verbose_name = _("use")
@@ -710,6 +851,184 @@ def _number(value: Any, kind: type) -> tuple[Any, bool]:
         return kind(str(value)), False
     except (ValueError, InvalidOperation):
         return None, False
+
+
+class Submission(models.Model):
+    """An immutable snapshot of a response as submitted; amendments add new numbers."""
+
+    response = models.ForeignKey(
+        Response, models.PROTECT, related_name="submissions", verbose_name=_("response")
+    )
+    number = models.PositiveIntegerField(_("number"))
+    answers = models.JSONField(_("organisation-level answers"))
+    uses = models.JSONField(
+        _("uses"), help_text=_("The answers of each use, in order.")
+    )
+    sha256 = models.CharField(_("SHA-256 of the canonical answers"), max_length=64)
+    attestation = models.TextField(_("attestation text"))
+    submitted_at = models.DateTimeField(_("submitted at"))
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        related_name="+",
+        verbose_name=_("submitted by"),
+    )
+    submitted_ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["response", "number"]
+        verbose_name = _("submission")
+        verbose_name_plural = _("submissions")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["response", "number"], name="one_submission_number"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.response} #{self.number}"
+
+
+class ReviewComment(models.Model):
+    """A reviewer's finding on one question (of the organisation, or of one use)."""
+
+    response = models.ForeignKey(
+        Response, models.CASCADE, related_name="comments", verbose_name=_("response")
+    )
+    question_id = models.CharField(_("question"), max_length=10)
+    use = models.ForeignKey(
+        Use,
+        models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="comments",
+        verbose_name=_("use"),
+    )
+    text = models.TextField(_("comment"))
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        related_name="+",
+        verbose_name=_("author"),
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["response", "question_id", "created_at"]
+        verbose_name = _("review comment")
+        verbose_name_plural = _("review comments")
+
+    def __str__(self) -> str:
+        return f"{self.question_id}: {self.text[:60]}"
+
+
+class ReminderSent(models.Model):
+    """One reminder offset emailed to one response's organisation: never twice."""
+
+    response = models.ForeignKey(
+        Response, models.CASCADE, related_name="reminders", verbose_name=_("response")
+    )
+    offset_hours = models.PositiveIntegerField(_("hours before the deadline"))
+    sent_at = models.DateTimeField(_("sent at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("reminder sent")
+        verbose_name_plural = _("reminders sent")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["response", "offset_hours"], name="one_reminder_per_offset"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.response} – {self.offset_hours} h"
+
+
+class Invitation(models.Model):
+    """A single-use, expiring link that lets a contractor user set a password and join."""
+
+    organisation = models.ForeignKey(
+        Organisation,
+        models.CASCADE,
+        related_name="invitations",
+        verbose_name=_("organisation"),
+    )
+    email = models.EmailField(_("email address"))
+    full_name = models.CharField(_("full name"), max_length=200, blank=True)
+    role = models.CharField(_("role"), max_length=20, choices=Membership.Role.choices)
+    # Only a hash is stored: a database leak must not yield working links.
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires at"))
+    sent_at = models.DateTimeField(_("last sent at"), null=True, blank=True)
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+
+    VALIDITY = timedelta(days=14)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+
+    def __str__(self) -> str:
+        return f"{self.email} → {self.organisation.legal_name}"
+
+    @staticmethod
+    def hash_token(token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()
+
+    @classmethod
+    def issue(
+        cls,
+        organisation: Organisation,
+        email: str,
+        role: str,
+        created_by: Any = None,
+        full_name: str = "",
+    ) -> tuple[Invitation, str]:
+        """A new invitation and its raw token (shown once, in the emailed link)."""
+        token = secrets.token_urlsafe(32)
+        invitation = cls.objects.create(
+            organisation=organisation,
+            email=UserManager.normalize_email(email),
+            full_name=full_name,
+            role=role,
+            token_hash=cls.hash_token(token),
+            created_by=created_by,
+            expires_at=timezone.now() + cls.VALIDITY,
+        )
+        return invitation, token
+
+    @classmethod
+    def usable(cls, token: str) -> Invitation | None:
+        """The unexpired, unused invitation for a raw token, if any."""
+        return (
+            cls.objects.select_related("organisation")
+            .filter(
+                token_hash=cls.hash_token(token),
+                accepted_at__isnull=True,
+                expires_at__gt=timezone.now(),
+            )
+            .first()
+        )
+
+    def mark_accepted(self) -> bool:
+        """Use the invitation up; False if another request already did (single use)."""
+        now = timezone.now()
+        claimed = Invitation.objects.filter(
+            pk=self.pk, accepted_at__isnull=True
+        ).update(accepted_at=now)
+        self.accepted_at = now if claimed else self.accepted_at
+        return bool(claimed)
 
 
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):

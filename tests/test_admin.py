@@ -7,7 +7,14 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from survey import demo
-from survey.models import AuditEvent, Response, User
+from survey.models import (
+    AuditEvent,
+    Invitation,
+    ReminderSent,
+    Response,
+    ReviewComment,
+    User,
+)
 from tests.helpers import make_response
 
 PASSWORD = "demo-survey-2026"
@@ -25,6 +32,15 @@ class AdminPagesTests(TestCase):
         AuditEvent.record("demo.seeded")
         cls.superuser = User.objects.get(email=demo.ADMIN_EMAIL)
         cls.reviewer = User.objects.get(email=demo.REVIEWER_EMAIL)
+        submitted = Response.objects.filter(status="submitted").first()
+        ReviewComment.objects.create(
+            response=submitted,
+            question_id="A2",
+            text="Please check",
+            author=cls.reviewer,
+        )
+        ReminderSent.objects.create(response=submitted, offset_hours=24)
+        Invitation.issue(submitted.organisation, "new@northwind.example", "preparer")
 
     def test_every_model_is_registered(self) -> None:
         from django.apps import apps
