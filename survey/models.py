@@ -25,8 +25,8 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from survey import editing, scoring
 from survey import questionnaire as qn
-from survey import scoring
 from survey.deadlines import validate_time_zone
 
 UEI_RE = r"^[A-HJ-NP-Z1-9][A-HJ-NP-Z0-9]{11}$"
@@ -390,6 +390,10 @@ class Membership(models.Model):
         )
 
 
+class Locked(Exception):
+    """The response is no longer editable (submitted, in review, ...)."""
+
+
 class ResponseQuerySet(models.QuerySet["Response"]):
     def for_user(self, user: Any) -> ResponseQuerySet:
         """Responses of the organisations the user belongs to."""
@@ -431,6 +435,9 @@ class Response(models.Model):
     )
     answers = models.JSONField(
         _("organisation-level answers"), default=dict, blank=True
+    )
+    answer_meta = models.JSONField(
+        _("who last changed each answer, and when"), default=dict, blank=True
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
@@ -530,6 +537,67 @@ class Response(models.Model):
     @property
     def is_editable(self) -> bool:
         return self.status in self.EDITABLE
+
+    def save_answers(
+        self,
+        *,
+        posted: dict[str, Any],
+        loaded: dict[str, Any],
+        loaded_version: int,
+        question_ids: list[str],
+        user: User,
+        ip: str | None,
+        at: datetime,
+    ) -> editing.Merge:
+        """Merge one user's edits of organisation-level answers; see survey.editing."""
+        with transaction.atomic():
+            current = Response.objects.select_for_update().get(pk=self.pk)
+            if not current.is_editable:
+                raise Locked(current.get_status_display())
+            result = editing.merge(
+                current=current.answers,
+                current_meta=current.answer_meta,
+                current_version=current.version,
+                loaded=loaded,
+                loaded_version=loaded_version,
+                posted=posted,
+                question_ids=question_ids,
+                editor=user.email,
+                at=at.isoformat(),
+            )
+            if result.changed:
+                questionnaire = current.campaign.questionnaire.parsed
+                current.answers = questionnaire.visible_answers(result.answers)
+                current.answer_meta = result.meta
+                current.touch(at)
+                current.refresh_scores(list(current.uses.all()))
+                current.save()
+                current.audit_save(user, ip, result.changed)
+        self.refresh_from_db()
+        return result
+
+    def touch(self, at: datetime) -> None:
+        """A write happened: bump the version and leave the Invited state."""
+        self.version += 1
+        self.updated_at = at
+        if self.status == self.Status.INVITED:
+            self.status = self.Status.IN_PROGRESS
+        self.started_at = self.started_at or at
+
+    def audit_save(
+        self, user: User, ip: str | None, changed: list[str], use: Use | None = None
+    ) -> None:
+        # Question ids only: answers may be sensitive and stay out of the audit trail.
+        AuditEvent.record(
+            "use.saved" if use else "response.saved",
+            actor=user,
+            obj=use or self,
+            organisation=self.organisation,
+            campaign=self.campaign,
+            ip=ip,
+            questions=changed,
+            version=(use or self).version,
+        )
 
     def submit(
         self, user: User, ip: str | None, at: datetime, attestation: str
@@ -693,7 +761,13 @@ class Use(models.Model):
         Response, models.CASCADE, related_name="uses", verbose_name=_("response")
     )
     position = models.PositiveIntegerField(_("position"), default=1)
+    version = models.PositiveIntegerField(
+        _("edit version"), default=1, help_text=_("Optimistic lock: +1 on every save.")
+    )
     answers = models.JSONField(_("answers"), default=dict, blank=True)
+    answer_meta = models.JSONField(
+        _("who last changed each answer, and when"), default=dict, blank=True
+    )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
 
@@ -787,6 +861,50 @@ class Use(models.Model):
 
     def __str__(self) -> str:
         return self.name or _("Use %(position)s") % {"position": self.position}
+
+    def save_answers(
+        self,
+        *,
+        posted: dict[str, Any],
+        loaded: dict[str, Any],
+        loaded_version: int,
+        question_ids: list[str],
+        user: User,
+        ip: str | None,
+        at: datetime,
+    ) -> editing.Merge:
+        """Merge one user's edits of this use's answers; see survey.editing."""
+        with transaction.atomic():
+            response = Response.objects.select_for_update().get(pk=self.response_id)
+            if not response.is_editable:
+                raise Locked(response.get_status_display())
+            current = Use.objects.get(pk=self.pk)
+            result = editing.merge(
+                current=current.answers,
+                current_meta=current.answer_meta,
+                current_version=current.version,
+                loaded=loaded,
+                loaded_version=loaded_version,
+                posted=posted,
+                question_ids=question_ids,
+                editor=user.email,
+                at=at.isoformat(),
+            )
+            if result.changed:
+                questionnaire = response.campaign.questionnaire.parsed
+                org = questionnaire.visible_answers(response.answers)
+                current.answers = questionnaire.visible_use_answers(result.answers, org)
+                current.answer_meta = result.meta
+                current.version += 1
+                current.updated_at = at
+                current.refresh_derived(questionnaire)
+                current.save()
+                response.touch(at)
+                response.refresh_scores(list(response.uses.all()))
+                response.save()
+                response.audit_save(user, ip, result.changed, use=current)
+        self.refresh_from_db()
+        return result
 
     def refresh_derived(self, questionnaire: qn.Questionnaire) -> None:
         """Copy countable answers to columns and store the factors, DRI and band."""

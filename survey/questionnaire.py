@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -262,6 +262,95 @@ class Questionnaire:
             if visible and question.id in use_answers:
                 kept[question.id] = context[question.id] = use_answers[question.id]
         return kept
+
+    def visible_questions(
+        self, section: Section, answers: Mapping[str, Any], org: Mapping[str, Any] = {}
+    ) -> list[Question]:
+        """The questions of a section shown for these answers (a use's, for section D)."""
+        if section.repeatable:
+            context = {**org, **self.visible_use_answers(answers, org)}
+        else:
+            context = self.visible_answers(answers)
+            if not self.section_visible(section, context):
+                return []
+        return [
+            q
+            for q in section.questions
+            if q.show_if is None or q.show_if.evaluate(context)
+        ]
+
+    def missing_required(
+        self, answers: Mapping[str, Any], uses: Sequence[Mapping[str, Any]]
+    ) -> list[Missing]:
+        """Every required answer still to give, in questionnaire order."""
+        org = self.visible_answers(answers)
+        missing: list[Missing] = []
+        for section in self.sections:
+            if not self.section_visible(section, org):
+                continue
+            if not section.repeatable:
+                for question in self.visible_questions(section, answers):
+                    if question.required and not is_answered(
+                        question, org.get(question.id)
+                    ):
+                        missing.append(Missing(section, question))
+                continue
+            if len(uses) < section.min_items:
+                missing.append(Missing(section))
+            for index, use in enumerate(uses):
+                kept = self.visible_use_answers(use, org)
+                for question in self.visible_questions(section, use, org):
+                    if question.required and not is_answered(
+                        question, kept.get(question.id)
+                    ):
+                        missing.append(Missing(section, question, index))
+        return missing
+
+    def progress(
+        self, answers: Mapping[str, Any], uses: Sequence[Mapping[str, Any]]
+    ) -> dict[str, tuple[int, int]]:
+        """Per visible section: (required answers given, required answers)."""
+        org = self.visible_answers(answers)
+        result: dict[str, tuple[int, int]] = {}
+        for section in self.sections:
+            if not self.section_visible(section, org):
+                continue
+            if section.repeatable:
+                groups = [(u, self.visible_use_answers(u, org)) for u in uses]
+                required = section.min_items if not uses else 0
+            else:
+                groups = [(answers, org)]
+                required = 0
+            given = 0
+            for raw, kept in groups:
+                for question in self.visible_questions(section, raw, org):
+                    if question.required:
+                        required += 1
+                        given += is_answered(question, kept.get(question.id))
+            result[section.id] = (given, required)
+        return result
+
+
+def is_answered(question: Question, value: Any) -> bool:
+    """Whether a stored value answers a question (Unknown counts as an answer)."""
+    if value is None or value == "" or value == [] or value == {}:
+        return False
+    if question.type == "group":
+        return isinstance(value, dict) and all(
+            value.get(sub.id) for sub in question.subfields if sub.required
+        )
+    if question.must_be:
+        return value == question.must_be
+    return True
+
+
+@dataclass(frozen=True)
+class Missing:
+    """A required answer not given yet; question None means "add a use"."""
+
+    section: Section
+    question: Question | None = None
+    use_index: int | None = None
 
 
 def read_file(path: Path | str) -> Any:

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.core.management import CommandError, call_command
 from django.test import SimpleTestCase, TestCase
+from django.utils import translation
 
 from survey import questionnaire as qn
 from survey.demo import DEFAULT_DEFINITION
@@ -187,6 +188,7 @@ class ShowIfTests(SimpleTestCase):
         }
         self.assertEqual(self.q.visible_use_answers(use, {}), use)
 
+    @translation.override("en")
     def test_attestation_follows_the_route(self) -> None:
         no = dict.fromkeys(["B1", "B2", "B3", "B4", "B5"], "no")
         text = self.q.attestation_text(no, "Example AI", "")

@@ -1,0 +1,417 @@
+"""Forms built from a questionnaire section: one field (or a few) per question.
+
+Fields are never "required" to Django: a draft may be saved half-done. Required answers are
+checked by Questionnaire.missing_required before submission. Show-if is applied on the
+server: answers to hidden questions are dropped.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from decimal import Decimal
+from typing import Any
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Div, Field, Layout, LayoutObject
+from django import forms
+from django.contrib.auth.forms import SetPasswordForm
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.template.loader import render_to_string
+from django.utils.html import escape
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from survey import questionnaire as qn
+
+TEXT_MAX = 500
+TEXTAREA_MAX = 10_000
+CURRENCY_MAX = Decimal("1000000000000")  # a trillion USD: anything above is a typo
+UNKNOWN_SUFFIX = "__unknown"
+MIN_SPARE_ROWS = 2
+MAX_ROWS = 100
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_PHONE_RE = r"^[0-9+()./ x-]{3,40}$"
+
+
+def _no_control_characters(value: str) -> None:
+    # They break exports (openpyxl refuses them) and PostgreSQL's JSON (NUL).
+    if _CONTROL_RE.search(value):
+        raise ValidationError(
+            _("Remove the invisible control characters from this answer.")
+        )
+
+
+def condition_json(condition: qn.Condition | None) -> str:
+    """The show-if rule as JSON, for the browser-side mirror of the server logic."""
+
+    def encode(c: qn.Condition) -> dict[str, Any]:
+        return {
+            "op": c.op,
+            "question": c.question,
+            "values": list(c.values),
+            "children": [encode(child) for child in c.children],
+        }
+
+    return json.dumps(encode(condition)) if condition else ""
+
+
+class AnswerForm(forms.Form):
+    """The questions of one section (or of one use), with the stored answers as initial."""
+
+    def __init__(
+        self,
+        data: Any = None,
+        *,
+        section: qn.Section,
+        vendor: str,
+        answers: dict[str, Any],
+        org_answers: dict[str, Any] | None = None,
+        readonly: bool = False,
+    ) -> None:
+        super().__init__(data)
+        self.section = section
+        self.vendor = vendor
+        self.org_answers = org_answers or {}
+        self.readonly = readonly
+        self.stored = answers
+        layout: list[Any] = []
+        for question in section.questions:
+            names = self._add_fields(question, answers.get(question.id))
+            layout.append(self._layout_for(question, names))
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+        self.helper.layout = Layout(*layout)
+
+    # Building fields ----------------------------------------------------------------
+
+    def _label(self, question: qn.Question) -> str:
+        label = question.label.render(self.vendor)
+        return f"{question.id}. {label}" + (
+            f" ({_('required')})" if question.required else ""
+        )
+
+    def _add_fields(self, question: qn.Question, value: Any) -> list[str]:
+        qid, label = question.id, self._label(question)
+        # crispy renders help text unescaped; definitions are data, so escape here.
+        help_text = escape(question.help.render(self.vendor)) if question.help else ""
+        if question.type in {"rows", "group"}:
+            return self._add_subfields(question, value, label)
+        field = self._field(question)
+        field.label, field.help_text, field.required = label, help_text, False
+        if self.readonly:
+            field.disabled = True
+        self.fields[qid] = field
+        names = [qid]
+        initial = value
+        if question.takes_unknown:
+            unknown = forms.BooleanField(
+                label=_("Unknown / not yet assessed"),
+                required=False,
+                disabled=self.readonly,
+            )
+            self.fields[qid + UNKNOWN_SUFFIX] = unknown
+            self.initial[qid + UNKNOWN_SUFFIX] = value == qn.UNKNOWN
+            initial = None if value == qn.UNKNOWN else value
+            names.append(qid + UNKNOWN_SUFFIX)
+        if question.type == "text_list" and isinstance(value, list):
+            initial = "\n".join(value)
+        self.initial[qid] = initial
+        return names
+
+    def _field(self, question: qn.Question) -> forms.Field:
+        kind = question.type
+        if kind in qn.FIXED_OPTIONS:
+            labels = {"yes": _("Yes"), "no": _("No"), "unknown": _("Unknown")}
+            choices = [(v, labels[v]) for v in qn.FIXED_OPTIONS[kind]]
+            return forms.ChoiceField(choices=choices, widget=forms.RadioSelect)
+        if kind in {"single", "multi"}:
+            choices = self._choices(question)
+            if kind == "single":
+                return forms.ChoiceField(choices=choices, widget=forms.RadioSelect)
+            return forms.MultipleChoiceField(
+                choices=choices, widget=forms.CheckboxSelectMultiple
+            )
+        if kind == "int":
+            return forms.IntegerField(
+                min_value=_int_or_none(question.min, 0),
+                max_value=_int_or_none(question.max, 10**9),
+            )
+        if kind == "pct":
+            return forms.DecimalField(min_value=0, max_value=100, decimal_places=2)
+        if kind == "currency":
+            return forms.DecimalField(
+                min_value=0, max_value=CURRENCY_MAX, decimal_places=2, max_digits=16
+            )
+        if kind == "date":
+            return forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+        if kind == "text_list":
+            return forms.CharField(
+                widget=forms.Textarea(attrs={"rows": 2}),
+                max_length=TEXT_MAX,
+                validators=[_no_control_characters],
+            )
+        if kind == "file":
+            return forms.CharField(
+                widget=forms.TextInput(attrs={"readonly": True}),
+                help_text=_("Attachments are not accepted yet."),
+                disabled=True,
+            )
+        validators = [_no_control_characters]
+        if question.pattern:
+            message = (
+                question.pattern_message.render(self.vendor)
+                if question.pattern_message
+                else _("Enter a value in the expected format.")
+            )
+            validators.append(
+                RegexValidator(re.compile(question.pattern, re.IGNORECASE), message)
+            )
+        if kind == "textarea":
+            return forms.CharField(
+                widget=forms.Textarea(attrs={"rows": 4}),
+                max_length=question.max_length or TEXTAREA_MAX,
+                validators=validators,
+            )
+        return forms.CharField(
+            max_length=question.max_length or TEXT_MAX, validators=validators
+        )
+
+    def _choices(self, question: qn.Question) -> list[tuple[str, str]]:
+        if question.options_from:
+            rows = self.org_answers.get(question.options_from) or []
+            return [
+                (str(row.get("piid", "")), " – ".join(v for v in row.values() if v))
+                if isinstance(row, dict)
+                else (str(row), str(row))
+                for row in rows
+                if row
+            ]
+        return [(o.value, o.label.render(self.vendor)) for o in question.options]
+
+    def _add_subfields(
+        self, question: qn.Question, value: Any, label: str
+    ) -> list[str]:
+        names = []
+        if question.type == "group":
+            rows = [value if isinstance(value, dict) else {}]
+            keys = [f"{question.id}__{sub.id}" for sub in question.subfields]
+        else:
+            rows = list(value) if isinstance(value, list) else []
+            count = min(
+                MAX_ROWS, max(len(rows), self._posted_rows(question)) + MIN_SPARE_ROWS
+            )
+            rows += [{}] * (count - len(rows))
+            keys = [
+                f"{question.id}__{i}__{sub.id}"
+                for i in range(len(rows))
+                for sub in question.subfields
+            ]
+        subs = list(question.subfields) * len(rows)
+        for key, sub, row in zip(
+            keys, subs, [r for r in rows for _sub in question.subfields], strict=True
+        ):
+            field: forms.Field
+            if sub.format == "email":
+                field = forms.EmailField(max_length=254)
+            else:
+                validators = [_no_control_characters]
+                if sub.format == "phone":
+                    validators.append(
+                        RegexValidator(_PHONE_RE, _("Enter a phone number."))
+                    )
+                if sub.pattern:
+                    validators.append(
+                        RegexValidator(sub.pattern, _("Check the format."))
+                    )
+                field = forms.CharField(max_length=TEXT_MAX, validators=validators)
+            field.label = sub.label.render(self.vendor)
+            if question.type == "rows":
+                field.label = _("%(label)s, row %(number)s") % {
+                    "label": field.label,
+                    "number": keys.index(key) // len(question.subfields) + 1,
+                }
+            field.required = False
+            field.disabled = self.readonly
+            self.fields[key] = field
+            self.initial[key] = row.get(sub.id, "")
+            names.append(key)
+        self.group_labels = getattr(self, "group_labels", {})
+        self.group_labels[question.id] = label
+        return names
+
+    def _posted_rows(self, question: qn.Question) -> int:
+        """Rows present in the submitted data, so that nothing typed is dropped."""
+        if not self.data:
+            return 0
+        prefix = f"{question.id}__"
+        indexes = [
+            int(key.split("__")[1])
+            for key in self.data
+            if key.startswith(prefix) and key.split("__")[1].isdigit()
+        ]
+        return min(MAX_ROWS, max(indexes) + 1) if indexes else 0
+
+    def _layout_for(self, question: qn.Question, names: list[str]) -> Div:
+        attrs: dict[str, str] = {
+            "css_id": f"q-{question.id}",
+            "css_class": "question mb-4",
+        }
+        if question.show_if:
+            attrs["data_show_if"] = condition_json(question.show_if)
+        if question.type not in {"rows", "group"}:
+            return Div(*[Field(n) for n in names], **attrs)
+        width = len(question.subfields)
+        rows = [
+            Div(
+                *[Div(Field(n), css_class="col-md") for n in names[i : i + width]],
+                css_class="row",
+            )
+            for i in range(0, len(names), width)
+        ]
+        help_text = question.help.render(self.vendor) if question.help else ""
+        return Div(
+            QuestionGroup(
+                *rows, legend=self.group_labels[question.id], help_text=help_text
+            ),
+            **attrs,
+        )
+
+    # Reading answers ---------------------------------------------------------------
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        for question in self.section.questions:
+            if question.type == "rows":
+                self._check_rows(question)
+        return cleaned
+
+    def _check_rows(self, question: qn.Question) -> None:
+        for index in range(MAX_ROWS):
+            keys = {
+                sub.id: f"{question.id}__{index}__{sub.id}"
+                for sub in question.subfields
+            }
+            if keys[question.subfields[0].id] not in self.fields:
+                break
+            values = {s: self.cleaned_data.get(k) for s, k in keys.items()}
+            if any(values.values()):
+                for sub in question.subfields:
+                    if (
+                        sub.required
+                        and not values[sub.id]
+                        and keys[sub.id] not in self.errors
+                    ):
+                        self.add_error(
+                            keys[sub.id], _("Fill this in, or clear the row.")
+                        )
+
+    def answers(self) -> tuple[dict[str, Any], set[str]]:
+        """(answers read from valid fields, ids of questions left unchanged by errors)."""
+        result: dict[str, Any] = {}
+        invalid: set[str] = set()
+        for question in self.section.questions:
+            if question.type == "file":
+                continue
+            names = [
+                n
+                for n in self.fields
+                if n == question.id or n.startswith(question.id + "__")
+            ]
+            if any(n in self.errors for n in names):
+                invalid.add(question.id)
+                continue
+            result[question.id] = self._value(question)
+        return result, invalid
+
+    def _value(self, question: qn.Question) -> Any:
+        data = self.cleaned_data
+        qid = question.id
+        if question.takes_unknown and data.get(qid + UNKNOWN_SUFFIX):
+            return qn.UNKNOWN
+        value = data.get(qid)
+        if question.type == "text_list":
+            items = [
+                i.strip().upper()
+                for i in re.split(r"[\s,;]+", value or "")
+                if i.strip()
+            ]
+            return items or None
+        if question.type == "group":
+            group = {
+                sub.id: (data.get(f"{qid}__{sub.id}") or "").strip()
+                for sub in question.subfields
+            }
+            return group if any(group.values()) else None
+        if question.type == "rows":
+            rows = []
+            for index in range(MAX_ROWS):
+                keys = {
+                    sub.id: f"{qid}__{index}__{sub.id}" for sub in question.subfields
+                }
+                if keys[question.subfields[0].id] not in self.fields:
+                    break
+                row = {s: (data.get(k) or "").strip() for s, k in keys.items()}
+                if any(row.values()):
+                    rows.append(row)
+            return rows or None
+        if isinstance(value, Decimal):
+            return _decimal_answer(question, value)
+        if hasattr(value, "isoformat"):
+            return value.isoformat()
+        if isinstance(value, str):
+            return value.strip() or None
+        return value if value not in ([], None) else None
+
+    def question_errors(self) -> list[tuple[str, str, str]]:
+        """(field id, question label, message) for the error summary."""
+        summary = []
+        for name, errors in self.errors.items():
+            if name == "__all__":
+                continue
+            field = self.fields[name]
+            summary.append((f"id_{name}", str(field.label), " ".join(errors)))
+        return summary
+
+
+def _decimal_answer(question: qn.Question, value: Decimal) -> Any:
+    if question.type == "currency":
+        return str(value.quantize(Decimal("0.01")))
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def _int_or_none(value: float | None, default: int) -> int:
+    return int(value) if value is not None else default
+
+
+class QuestionGroup(LayoutObject):
+    """A <fieldset> whose legend and help are escaped (crispy's Fieldset renders them raw)."""
+
+    template = "survey/_question_group.html"
+
+    def __init__(self, *fields: Any, legend: str, help_text: str) -> None:
+        self.fields = list(fields)
+        self.legend = legend
+        self.help_text = help_text
+
+    def render(
+        self, form: Any, context: Any, template_pack: Any = None, **kwargs: Any
+    ) -> str:
+        fields = self.get_rendered_fields(form, context, template_pack, **kwargs)
+        return render_to_string(
+            self.template,
+            {"legend": self.legend, "help": self.help_text, "fields": fields},
+        )
+
+
+class AcceptInvitationForm(SetPasswordForm):
+    """A new contractor user chooses a password (Django's validators apply)."""
+
+    full_name = forms.CharField(
+        label=gettext_lazy("Full name"),
+        max_length=200,
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    field_order = ["full_name", "new_password1", "new_password2"]
