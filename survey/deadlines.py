@@ -31,3 +31,20 @@ def validate_time_zone(value: str) -> None:
         raise ValidationError(
             _("%(zone)s is not a known time zone."), params={"zone": value}
         )
+
+
+def zone_label(zone: str) -> str:
+    """Short name of a display zone: "ET" for US Eastern, else the zone's own name."""
+    return {"America/New_York": "ET", "UTC": "UTC"}.get(zone, zone)
+
+
+def describe(instant: datetime, zone: str) -> str:
+    """E.g. "Fri 27 Feb 2026, 17:00 ET (22:00 UTC)", in the active language."""
+    from django.utils.dateformat import format as date_format
+
+    local = instant.astimezone(ZoneInfo(zone))
+    utc = instant.astimezone(UTC)
+    text = f"{date_format(local, 'D j M Y, H:i')} {zone_label(zone)}"
+    if zone != "UTC":
+        text += f" ({date_format(utc, 'H:i')} UTC)"
+    return text

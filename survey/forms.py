@@ -69,8 +69,11 @@ class AnswerForm(forms.Form):
         answers: dict[str, Any],
         org_answers: dict[str, Any] | None = None,
         readonly: bool = False,
+        comments: dict[str, list[str]] | None = None,
     ) -> None:
         super().__init__(data)
+        self.comments = comments or {}
+        self.conflicts: list[dict[str, str]] = []
         self.section = section
         self.vendor = vendor
         self.org_answers = org_answers or {}
@@ -261,8 +264,13 @@ class AnswerForm(forms.Form):
         }
         if question.show_if:
             attrs["data_show_if"] = condition_json(question.show_if)
+        notes = (
+            [ReviewNotes(self.comments[question.id])]
+            if question.id in self.comments
+            else []
+        )
         if question.type not in {"rows", "group"}:
-            return Div(*[Field(n) for n in names], **attrs)
+            return Div(*notes, *[Field(n) for n in names], **attrs)
         width = len(question.subfields)
         rows = [
             Div(
@@ -272,12 +280,10 @@ class AnswerForm(forms.Form):
             for i in range(0, len(names), width)
         ]
         help_text = question.help.render(self.vendor) if question.help else ""
-        return Div(
-            QuestionGroup(
-                *rows, legend=self.group_labels[question.id], help_text=help_text
-            ),
-            **attrs,
+        group = QuestionGroup(
+            *rows, legend=self.group_labels[question.id], help_text=help_text
         )
+        return Div(*notes, group, **attrs)
 
     # Reading answers ---------------------------------------------------------------
 
@@ -404,6 +410,20 @@ class QuestionGroup(LayoutObject):
             self.template,
             {"legend": self.legend, "help": self.help_text, "fields": fields},
         )
+
+
+class ReviewNotes(LayoutObject):
+    """A reviewer's open comments, shown just above the question they are about."""
+
+    template = "survey/_review_notes.html"
+
+    def __init__(self, texts: list[str]) -> None:
+        self.texts = texts
+
+    def render(
+        self, form: Any, context: Any, template_pack: Any = None, **kwargs: Any
+    ) -> str:
+        return render_to_string(self.template, {"texts": self.texts})
 
 
 class AcceptInvitationForm(SetPasswordForm):

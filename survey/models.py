@@ -23,11 +23,12 @@ from django.core.validators import RegexValidator
 from django.db import models, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from survey import editing, scoring
 from survey import questionnaire as qn
-from survey.deadlines import validate_time_zone
+from survey.deadlines import describe, validate_time_zone
 
 UEI_RE = r"^[A-HJ-NP-Z1-9][A-HJ-NP-Z0-9]{11}$"
 CAGE_RE = r"^[A-Z0-9]{5}$"
@@ -537,6 +538,31 @@ class Response(models.Model):
     @property
     def is_editable(self) -> bool:
         return self.status in self.EDITABLE
+
+    def write_refusal(self, at: datetime) -> str:
+        """The one deadline gate: why contractors may not write at `at` ("" if they may)."""
+        campaign = self.campaign
+        if campaign.status != Campaign.Status.OPEN or at < campaign.opens_at:
+            return gettext("This campaign is not open for answers.")
+        if at >= self.effective_deadline:
+            return gettext(
+                "The deadline passed at %(deadline)s: answers can no longer be changed."
+            ) % {
+                "deadline": describe(self.effective_deadline, campaign.display_timezone)
+            }
+        if not self.is_editable:
+            return gettext(
+                "This response has been submitted and can no longer be changed."
+            )
+        return ""
+
+    def mark_opened(self, at: datetime) -> None:
+        """Record the first time a contractor opened the questionnaire (progress funnel)."""
+        if self.opened_at is None:
+            Response.objects.filter(pk=self.pk, opened_at__isnull=True).update(
+                opened_at=at
+            )
+            self.opened_at = at
 
     def save_answers(
         self,

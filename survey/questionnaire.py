@@ -11,10 +11,11 @@ import json
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext
 
 FORMAT = 1
 QUESTION_TYPES = frozenset(
@@ -351,6 +352,40 @@ class Missing:
     section: Section
     question: Question | None = None
     use_index: int | None = None
+
+
+def display(question: Question, value: Any, vendor: str) -> str:
+    """An answer as a person reads it: option labels, not codes; "" when unanswered."""
+    if value is None or value == "" or value == [] or value == {}:
+        return ""
+    if value == UNKNOWN and question.takes_unknown:
+        return gettext("Unknown / not yet assessed")
+    if question.type in FIXED_OPTIONS:
+        labels = {
+            "yes": gettext("Yes"),
+            "no": gettext("No"),
+            "unknown": gettext("Unknown"),
+        }
+        return labels.get(value, str(value))
+    if question.options:
+        values = value if isinstance(value, list) else [value]
+        return "; ".join(
+            o.label.render(vendor) if (o := question.option(v)) else str(v)
+            for v in values
+        )
+    if question.type == "group" and isinstance(value, dict):
+        return ", ".join(str(v) for v in value.values() if v)
+    if question.type == "rows" and isinstance(value, list):
+        return "; ".join(" – ".join(str(v) for v in row.values() if v) for row in value)
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    if question.type == "currency":
+        return f"{Decimal(str(value)):,.2f} USD"
+    if question.type == "pct":
+        return f"{value} %"
+    if question.unit:
+        return f"{value} {question.unit.render(vendor)}"
+    return str(value)
 
 
 def read_file(path: Path | str) -> Any:

@@ -2,14 +2,48 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
-from django.db import DatabaseError, connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
-from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+import json
+import tempfile
+from collections.abc import Callable
+from datetime import UTC
+from functools import wraps
+from typing import Any
 
-from survey.models import Response
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.db import DatabaseError, connection, transaction
+from django.db.models import Max
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    JsonResponse,
+)
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from survey import exports, pages
+from survey import questionnaire as qn
+from survey.checks import soft_checks
+from survey.deadlines import describe
+from survey.forms import AcceptInvitationForm, AnswerForm
+from survey.models import (
+    AuditEvent,
+    Invitation,
+    Locked,
+    Membership,
+    Response,
+    Use,
+    User,
+)
+
+View = Callable[..., HttpResponseBase]
 
 
 @require_GET
@@ -25,12 +59,544 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok", "database": "ok"})
 
 
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A stale form (another tab logged out and in): explain, never lose the draft."""
+    back = (
+        request.path if request.method == "GET" else request.path.split("/autosave")[0]
+    )
+    if request.path.endswith("/autosave"):
+        return JsonResponse(
+            {"status": "stale", "message": _stale_message()}, status=403
+        )
+    return render(request, "survey/stale.html", {"back": back}, status=403)
+
+
+def _stale_message() -> str:
+    return _(
+        "This page is out of date (you may have logged in again in another tab). "
+        "Reload it to continue; your saved draft is intact."
+    )
+
+
+def login_required_json(view: View) -> View:
+    """For autosave: an expired session gets 401 JSON, not a redirect to a login page."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if not request.user.is_authenticated:
+            return JsonResponse(
+                {
+                    "status": "login",
+                    "message": _(
+                        "Your session expired. Log in again; "
+                        "your draft up to the last save is kept."
+                    ),
+                    "login_url": f"{reverse('login')}?next={request.path.rsplit('/', 1)[0]}/",
+                },
+                status=401,
+            )
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+# Access ------------------------------------------------------------------------------
+
+
+def _response(request: HttpRequest, response_uuid: Any) -> Response:
+    """The user's own organisation's response; anything else is a plain 404."""
+    return get_object_or_404(
+        Response.objects.for_user(request.user).select_related(
+            "campaign__vendor", "campaign__questionnaire", "organisation"
+        ),
+        uuid=response_uuid,
+    )
+
+
+def _use(response: Response, use_uuid: Any) -> Use:
+    return get_object_or_404(Use.objects.filter(response=response), uuid=use_uuid)
+
+
+def _role(request: HttpRequest, response: Response) -> str:
+    membership = Membership.objects.filter(
+        user=request.user, organisation=response.organisation
+    ).first()
+    return membership.role if membership else ""
+
+
+def _ip(request: HttpRequest) -> str | None:
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def _refused(request: HttpRequest, response: Response, as_json: bool = False) -> Any:
+    """The deadline gate, at the request's time of receipt; None when the write may go on."""
+    reason = response.write_refusal(request.received_at)  # type: ignore[attr-defined]
+    if not reason:
+        return None
+    AuditEvent.record(
+        "write.refused",
+        actor=request.user,
+        obj=response,
+        organisation=response.organisation,
+        campaign=response.campaign,
+        ip=_ip(request),
+        path=request.path,
+    )
+    if as_json:
+        return JsonResponse({"status": "refused", "message": reason}, status=403)
+    return render(
+        request,
+        "survey/refused.html",
+        {"response": response, "reason": reason},
+        status=403,
+    )
+
+
+# Pages -------------------------------------------------------------------------------
+
+
 @login_required
 @never_cache
 def home(request: HttpRequest) -> HttpResponse:
-    responses = (
+    responses = list(
         Response.objects.for_user(request.user)
-        .select_related("campaign__vendor", "organisation")
+        .select_related("campaign__vendor", "campaign__questionnaire", "organisation")
+        .prefetch_related("uses")
         .order_by("campaign__deadline", "organisation__legal_name")
     )
-    return render(request, "survey/home.html", {"responses": responses})
+    now = request.received_at  # type: ignore[attr-defined]
+    rows = [pages.summary(r, list(r.uses.all()), now) for r in responses]
+    return render(request, "survey/home.html", {"rows": rows})
+
+
+@login_required
+@never_cache
+@require_GET
+def start(request: HttpRequest, response_uuid: Any) -> HttpResponse:
+    response = _response(request, response_uuid)
+    first = response.campaign.questionnaire.parsed.sections[0]
+    return redirect("survey-section", response_uuid=response.uuid, section_id=first.id)
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def section(request: HttpRequest, response_uuid: Any, section_id: str) -> HttpResponse:
+    response = _response(request, response_uuid)
+    questionnaire = response.campaign.questionnaire.parsed
+    current = _section(questionnaire, section_id)
+    if current.repeatable:
+        return redirect("survey-uses", response_uuid=response.uuid)
+    if request.method == "POST":
+        if refusal := _refused(request, response):
+            return refusal
+        form = _form(request, response, current, response)
+        outcome = _save(request, form, response, current)
+        if outcome is not None:
+            return outcome
+    else:
+        response.mark_opened(request.received_at)  # type: ignore[attr-defined]
+        form = _form(request, response, current, response)
+    return _render_form(request, response, current, form, target=response)
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def uses(request: HttpRequest, response_uuid: Any) -> HttpResponse:
+    """The use register (section D): a list of uses, with add and remove."""
+    response = _response(request, response_uuid)
+    questionnaire = response.campaign.questionnaire.parsed
+    register = questionnaire.use_section
+    if register is None:
+        raise Http404
+    if request.method == "POST":
+        if refusal := _refused(request, response):
+            return refusal
+        use = _add_use(request, response)
+        return redirect("survey-use", response_uuid=response.uuid, use_uuid=use.uuid)
+    items = list(response.uses.all())
+    context = pages.page_context(response, items, register.id, request)
+    context.update(
+        section=register,
+        uses=[
+            pages.use_row(questionnaire, response, u, i) for i, u in enumerate(items)
+        ],
+        shown=register.id in context["visible_sections"],
+    )
+    return render(request, "survey/uses.html", context)
+
+
+def _add_use(request: HttpRequest, response: Response) -> Use:
+    with transaction.atomic():
+        locked = Response.objects.select_for_update().get(pk=response.pk)
+        last = locked.uses.aggregate(last=Max("position"))["last"] or 0
+        use = Use(response=locked, position=last + 1)
+        use.refresh_derived(locked.campaign.questionnaire.parsed)
+        use.save()
+        locked.touch(request.received_at)  # type: ignore[attr-defined]
+        locked.refresh_scores(list(locked.uses.all()))
+        locked.save()
+        AuditEvent.record(
+            "use.added",
+            actor=request.user,
+            obj=use,
+            organisation=locked.organisation,
+            campaign=locked.campaign,
+            ip=_ip(request),
+        )
+    return use
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def use_edit(request: HttpRequest, response_uuid: Any, use_uuid: Any) -> HttpResponse:
+    response = _response(request, response_uuid)
+    use = _use(response, use_uuid)
+    register = response.campaign.questionnaire.parsed.use_section
+    assert register is not None
+    if request.method == "POST":
+        if refusal := _refused(request, response):
+            return refusal
+        form = _form(request, response, register, use)
+        outcome = _save(request, form, response, register, use=use)
+        if outcome is not None:
+            return outcome
+    else:
+        form = _form(request, response, register, use)
+    return _render_form(request, response, register, form, target=use)
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def use_delete(request: HttpRequest, response_uuid: Any, use_uuid: Any) -> HttpResponse:
+    response = _response(request, response_uuid)
+    use = _use(response, use_uuid)
+    if request.method == "POST":
+        if refusal := _refused(request, response):
+            return refusal
+        with transaction.atomic():
+            locked = Response.objects.select_for_update().get(pk=response.pk)
+            if locked.is_editable:
+                AuditEvent.record(
+                    "use.removed",
+                    actor=request.user,
+                    obj=use,
+                    organisation=locked.organisation,
+                    campaign=locked.campaign,
+                    ip=_ip(request),
+                    name=use.name,
+                )
+                use.delete()
+                locked.touch(request.received_at)  # type: ignore[attr-defined]
+                locked.refresh_scores(list(locked.uses.all()))
+                locked.save()
+        messages.success(request, _("The use was removed."))
+        return redirect("survey-uses", response_uuid=response.uuid)
+    context = pages.page_context(response, list(response.uses.all()), "D", request)
+    context["use"] = use
+    return render(request, "survey/use_delete.html", context)
+
+
+@login_required_json
+@never_cache
+@require_POST
+def autosave(request: HttpRequest, response_uuid: Any, section_id: str) -> JsonResponse:
+    response = _response(request, response_uuid)
+    current = _section(response.campaign.questionnaire.parsed, section_id)
+    if refusal := _refused(request, response, as_json=True):
+        return refusal
+    form = _form(request, response, current, response)
+    return _autosave_result(request, form, response, current, target=response)
+
+
+@login_required_json
+@never_cache
+@require_POST
+def use_autosave(
+    request: HttpRequest, response_uuid: Any, use_uuid: Any
+) -> JsonResponse:
+    response = _response(request, response_uuid)
+    use = _use(response, use_uuid)
+    register = response.campaign.questionnaire.parsed.use_section
+    assert register is not None
+    if refusal := _refused(request, response, as_json=True):
+        return refusal
+    form = _form(request, response, register, use)
+    return _autosave_result(request, form, response, register, target=use)
+
+
+# Editing helpers ---------------------------------------------------------------------
+
+
+def _section(questionnaire: qn.Questionnaire, section_id: str) -> qn.Section:
+    for candidate in questionnaire.sections:
+        if candidate.id == section_id:
+            return candidate
+    raise Http404
+
+
+def _form(
+    request: HttpRequest,
+    response: Response,
+    current: qn.Section,
+    target: Response | Use,
+) -> AnswerForm:
+    questionnaire = response.campaign.questionnaire.parsed
+    return AnswerForm(
+        request.POST if request.method == "POST" else None,
+        section=current,
+        vendor=response.campaign.vendor.name,
+        answers=target.answers,
+        org_answers=questionnaire.visible_answers(response.answers),
+        readonly=not response.is_editable,
+        comments=pages.comments_for(response, current.id, target),
+    )
+
+
+def _edit_state(request: HttpRequest) -> tuple[int, dict[str, Any]]:
+    """The version and answers the user's page was built from (their base for merging)."""
+    try:
+        version = int(request.POST.get("version", "0"))
+        loaded = json.loads(request.POST.get("loaded", "{}"))
+    except (TypeError, ValueError):
+        return 0, {}
+    return version, loaded if isinstance(loaded, dict) else {}
+
+
+def _apply(
+    request: HttpRequest, form: AnswerForm, current: qn.Section, target: Response | Use
+) -> Any:
+    form.is_valid()
+    posted, _invalid = form.answers()
+    version, loaded = _edit_state(request)
+    return target.save_answers(
+        posted=posted,
+        loaded=loaded,
+        loaded_version=version,
+        question_ids=[q.id for q in current.questions],
+        user=request.user,  # type: ignore[arg-type]
+        ip=_ip(request),
+        at=request.received_at,  # type: ignore[attr-defined]
+    )
+
+
+def _save(
+    request: HttpRequest,
+    form: AnswerForm,
+    response: Response,
+    current: qn.Section,
+    use: Use | None = None,
+) -> HttpResponse | None:
+    """Save what is valid; redirect when all went in, else None to show the page again."""
+    target = use or response
+    try:
+        result = _apply(request, form, current, target)
+    except Locked:
+        return _refused(request, response)
+    form.conflicts = pages.describe_conflicts(response, current, result.conflicts)
+    if form.errors or result.conflicts:
+        return None
+    saved_at = request.received_at.astimezone(UTC)  # type: ignore[attr-defined]
+    messages.success(
+        request, _("Saved at %(time)s UTC.") % {"time": f"{saved_at:%H:%M:%S}"}
+    )
+    if "continue" in request.POST:
+        return redirect(pages.next_url(response, current, use))
+    return redirect(request.path)
+
+
+def _autosave_result(
+    request: HttpRequest,
+    form: AnswerForm,
+    response: Response,
+    current: qn.Section,
+    target: Response | Use,
+) -> JsonResponse:
+    try:
+        result = _apply(request, form, current, target)
+    except Locked:
+        return _refused(request, response, as_json=True)
+    saved_at = request.received_at.astimezone(UTC)  # type: ignore[attr-defined]
+    return JsonResponse(
+        {
+            "status": "conflict"
+            if result.conflicts
+            else "invalid"
+            if form.errors
+            else "saved",
+            "version": target.version,
+            "loaded": {q.id: target.answers.get(q.id) for q in current.questions},
+            "saved_at": f"{saved_at:%H:%M:%S} UTC",
+            "errors": {name: list(errors) for name, errors in form.errors.items()},
+            "conflicts": pages.describe_conflicts(response, current, result.conflicts),
+        }
+    )
+
+
+def _render_form(
+    request: HttpRequest,
+    response: Response,
+    current: qn.Section,
+    form: AnswerForm,
+    target: Response | Use,
+) -> HttpResponse:
+    uses_list = list(response.uses.all())
+    context = pages.page_context(response, uses_list, current.id, request)
+    answers = target.answers
+    context.update(
+        section=current,
+        form=form,
+        use=target if isinstance(target, Use) else None,
+        version=target.version,
+        loaded=json.dumps({q.id: answers.get(q.id) for q in current.questions}),
+        error_summary=form.question_errors() if form.is_bound else [],
+        conflicts=getattr(form, "conflicts", []),
+        shown=current.id in context["visible_sections"],
+    )
+    return render(request, "survey/section.html", context)
+
+
+# Review, submit, receipt, export -----------------------------------------------------
+
+
+@login_required
+@never_cache
+@require_GET
+def review(request: HttpRequest, response_uuid: Any) -> HttpResponse:
+    response = _response(request, response_uuid)
+    items = list(response.uses.all())
+    context = pages.page_context(response, items, "review", request)
+    context.update(pages.review_context(response, items))
+    context["warnings"] = (
+        soft_checks(context["org_answers"], [u.answers for u in items])
+        if response.route == "dependence"
+        else []
+    )
+    context["is_signatory"] = _role(request, response) == Membership.Role.SIGNATORY
+    return render(request, "survey/review.html", context)
+
+
+@login_required
+@never_cache
+@require_POST
+def submit(request: HttpRequest, response_uuid: Any) -> HttpResponse:
+    response = _response(request, response_uuid)
+    if response.submitted_at and not response.is_editable:
+        # A double click or a resubmitted form: the first submission stands.
+        messages.info(request, _("This response was already submitted."))
+        return redirect("survey-receipt", response_uuid=response.uuid)
+    if refusal := _refused(request, response):
+        return refusal
+    if _role(request, response) != Membership.Role.SIGNATORY:
+        return render(
+            request,
+            "survey/refused.html",
+            {
+                "response": response,
+                "reason": _(
+                    "Only your organisation's authorised signatory can submit."
+                ),
+            },
+            status=403,
+        )
+    items = list(response.uses.all())
+    questionnaire = response.campaign.questionnaire.parsed
+    if questionnaire.missing_required(response.answers, [u.answers for u in items]):
+        messages.error(
+            request, _("Some required answers are missing: see the list below.")
+        )
+        return redirect("survey-review", response_uuid=response.uuid)
+    attestation = pages.attestation(response)
+    submission = response.submit(
+        request.user,  # type: ignore[arg-type]
+        _ip(request),
+        request.received_at,  # type: ignore[attr-defined]
+        attestation,
+    )
+    if submission is None:
+        messages.info(request, _("This response was already submitted."))
+    return redirect("survey-receipt", response_uuid=response.uuid)
+
+
+@login_required
+@never_cache
+@require_GET
+def receipt(request: HttpRequest, response_uuid: Any) -> HttpResponse:
+    response = _response(request, response_uuid)
+    submission = response.submissions.select_related("submitted_by").last()
+    if submission is None:
+        raise Http404
+    zone = response.campaign.display_timezone
+    context = pages.page_context(
+        response, list(response.uses.all()), "receipt", request
+    )
+    context.update(
+        submission=submission,
+        submitted_utc=f"{submission.submitted_at.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC",
+        submitted_local=describe(submission.submitted_at, zone),
+    )
+    return render(request, "survey/receipt.html", context)
+
+
+@login_required
+@never_cache
+@require_GET
+def export(request: HttpRequest, response_uuid: Any) -> FileResponse:
+    response = _response(request, response_uuid)
+    # An anonymous temporary file: nothing stays on disk, and FileResponse closes it.
+    handle = tempfile.TemporaryFile()  # noqa: SIM115
+    exports.response_workbook(response, list(response.uses.all()), handle)
+    handle.seek(0)
+    AuditEvent.record(
+        "response.exported",
+        actor=request.user,
+        obj=response,
+        organisation=response.organisation,
+        campaign=response.campaign,
+        ip=_ip(request),
+    )
+    filename = f"{response.campaign.slug}-{response.organisation.uei}.xlsx"
+    return FileResponse(handle, as_attachment=True, filename=filename)
+
+
+# Accounts ----------------------------------------------------------------------------
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
+    invitation = Invitation.usable(token)
+    if invitation is None:
+        return render(request, "survey/invitation_invalid.html", status=404)
+    user = User.objects.filter(email=invitation.email).first() or User(
+        email=invitation.email, full_name=invitation.full_name
+    )
+    form = AcceptInvitationForm(
+        user, request.POST or None, initial={"full_name": user.full_name}
+    )
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            if not invitation.mark_accepted():
+                return render(request, "survey/invitation_invalid.html", status=404)
+            user.full_name = form.cleaned_data["full_name"]
+            form.save()
+            Membership.objects.get_or_create(
+                user=user,
+                organisation=invitation.organisation,
+                defaults={"role": invitation.role},
+            )
+            AuditEvent.record(
+                "invitation.accepted",
+                actor=user,
+                obj=invitation,
+                organisation=invitation.organisation,
+                ip=_ip(request),
+            )
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        return redirect("survey-home")
+    return render(
+        request, "survey/invitation.html", {"form": form, "invitation": invitation}
+    )

@@ -70,3 +70,59 @@ def make_response(
         organisation=organisation or make_organisation(),
         **fields,
     )
+
+
+def complete_org_answers(**overrides: Any) -> dict[str, Any]:
+    """Every required organisation-level answer, on the "dependence" route."""
+    answers = {
+        "A1": "Contractor Inc.",
+        "A2": "ABCDEFGH1234",
+        "A3": ["1ABC5"],
+        "A4": "enterprise",
+        "A5": ["prime"],
+        "A6": [{"piid": "W56HZV-24-C-0101", "program": "Vehicles"}],
+        "A7": "secret",
+        "B1": "no",
+        "B2": "yes",
+        "B3": "no",
+        "B4": "no",
+        "B5": "no",
+        "B6": ["procurement_records"],
+        "E1": "no",
+        "E2": "complete",
+        "F1": {
+            "name": "Pat Doe",
+            "title": "Manager",
+            "email": "pat@example.com",
+            "phone": "+1 555 0100",
+        },
+        "F2": "Alex Roe, VP",
+        "F3": "yes",
+    }
+    answers.update(overrides)
+    return answers
+
+
+def complete_use_answers(**overrides: Any) -> dict[str, Any]:
+    answers = {
+        "D1": "Proposal drafting",
+        "D2": "cloud_platform",
+        "D3": "Amazon Bedrock",
+        "D4": "proposal_communications",
+        "D5": ["W56HZV-24-C-0101"],
+        "D6": "contract_performance",
+        "D7": "no",
+        "D8": "commercial",
+        "D9": ["proprietary"],
+        "D10": "pilot",
+        "D11": "human_review",
+        "D12": "low",
+        "D13": "level_4",
+        "D14": 30,
+        "D15": "1000.00",
+        "D16": "easy",
+        "D17": "no",
+        "D18": "no",
+    }
+    answers.update(overrides)
+    return answers

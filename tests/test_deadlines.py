@@ -53,3 +53,24 @@ class DeadlineTests(SimpleTestCase):
         validate_time_zone(NY)
         with self.assertRaises(ValidationError):
             validate_time_zone("America/Atlantis")
+
+
+class DescribeTests(SimpleTestCase):
+    def test_deadline_is_shown_in_et_with_utc(self) -> None:
+        from django.utils import translation
+
+        from survey.deadlines import describe
+
+        winter = datetime(2026, 2, 27, 22, 0, tzinfo=UTC)
+        summer = datetime(2026, 7, 10, 21, 0, tzinfo=UTC)
+        with translation.override("en"):
+            self.assertEqual(
+                describe(winter, NY), "Fri 27 Feb 2026, 17:00 ET (22:00 UTC)"
+            )
+            self.assertEqual(
+                describe(summer, NY), "Fri 10 Jul 2026, 17:00 ET (21:00 UTC)"
+            )
+        with translation.override("fr"):
+            self.assertEqual(
+                describe(winter, NY), "ven 27 Fév 2026, 17:00 ET (22:00 UTC)"
+            )

@@ -75,9 +75,9 @@ class HomeTests(TestCase):
         for count in (1, 5):
             while org.responses.count() < count:
                 make_response(organisation=org)
-            # Session and user, one query for the responses with their campaigns, and
-            # three for refreshing the idle-timeout session.
-            with self.assertNumQueries(6):
+            # Session and user, the responses with their campaigns, their uses (for
+            # progress), and three for refreshing the idle-timeout session.
+            with self.assertNumQueries(7):
                 response = self.client.get(reverse("survey-home"))
             self.assertEqual(len(response.context["responses"]), count)
 

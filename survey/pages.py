@@ -1,0 +1,273 @@
+"""What the contractor pages show: navigator, deadline, progress, review and conflicts.
+
+Plain functions that turn models into template context, so that views stay short and
+templates only loop and print.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.timesince import timeuntil
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from survey import questionnaire as qn
+from survey.deadlines import describe
+from survey.editing import Conflict
+from survey.models import Response, ReviewComment, Use
+
+BAND_LABELS = {
+    "none": gettext_lazy("None"),
+    "low": gettext_lazy("Low"),
+    "medium": gettext_lazy("Medium"),
+    "high": gettext_lazy("High"),
+    "critical": gettext_lazy("Critical"),
+    "none_attested": gettext_lazy("None (attested)"),
+    "unresolved": gettext_lazy("Unresolved"),
+}
+
+
+def section_url(response: Response, section: qn.Section) -> str:
+    if section.repeatable:
+        return reverse("survey-uses", args=[response.uuid])
+    return reverse("survey-section", args=[response.uuid, section.id])
+
+
+def use_url(response: Response, use: Use) -> str:
+    return reverse("survey-use", args=[response.uuid, use.uuid])
+
+
+def deadline_context(response: Response, now: datetime) -> dict[str, Any]:
+    deadline = response.effective_deadline
+    remaining = max(0, int((deadline - now).total_seconds()))
+    return {
+        "deadline_text": describe(deadline, response.campaign.display_timezone),
+        "deadline_iso": deadline.isoformat(),
+        "remaining_seconds": remaining,
+        "remaining_text": timeuntil(deadline, now) if remaining else _("closed"),
+        "extended": deadline != response.campaign.deadline,
+    }
+
+
+def summary(response: Response, uses: list[Use], now: datetime) -> dict[str, Any]:
+    """One row of the contractor home page."""
+    questionnaire = response.campaign.questionnaire.parsed
+    progress = questionnaire.progress(response.answers, [u.answers for u in uses])
+    given = sum(g for g, _r in progress.values())
+    required = sum(r for _g, r in progress.values())
+    return {
+        "response": response,
+        "title": response.campaign.title,
+        "organisation": response.organisation.legal_name,
+        "status": response.get_status_display(),
+        "percent": round(100 * given / required) if required else 0,
+        "url": reverse("survey-start", args=[response.uuid]),
+        **deadline_context(response, now),
+    }
+
+
+def page_context(
+    response: Response, uses: list[Use], current_id: str, request: HttpRequest
+) -> dict[str, Any]:
+    """Context shared by every questionnaire page: banner, navigator, deadline."""
+    campaign = response.campaign
+    questionnaire = campaign.questionnaire.parsed
+    vendor = campaign.vendor.name
+    current = next((s for s in questionnaire.sections if s.id == current_id), None)
+    now = request.received_at  # type: ignore[attr-defined]
+    org = questionnaire.visible_answers(response.answers)
+    progress = questionnaire.progress(response.answers, [u.answers for u in uses])
+    nav = []
+    for section in questionnaire.sections:
+        given, required = progress.get(section.id, (0, 0))
+        nav.append(
+            {
+                "id": section.id,
+                "title": section.title.render(vendor),
+                "url": section_url(response, section),
+                "shown": section.id in progress,
+                "given": given,
+                "required": required,
+                "complete": section.id in progress and given == required,
+                "current": section.id == current_id,
+            }
+        )
+    refusal = response.write_refusal(now)
+    return {
+        "response": response,
+        "campaign": campaign,
+        "vendor": vendor,
+        "title": questionnaire.title.render(vendor),
+        "banner": questionnaire.banner.render(vendor),
+        "nav": nav,
+        "visible_sections": set(progress),
+        "org_answers": org,
+        "refusal": refusal,
+        "editable": not refusal,
+        "review_url": reverse("survey-review", args=[response.uuid]),
+        "review_current": current_id == "review",
+        "session_seconds": settings.SESSION_COOKIE_AGE,
+        "section_title": current.title.render(vendor) if current else "",
+        "section_intro": current.intro.render(vendor)
+        if current and current.intro
+        else "",
+        "export_url": reverse("survey-export", args=[response.uuid]),
+        **deadline_context(response, now),
+    }
+
+
+def use_row(
+    questionnaire: qn.Questionnaire, response: Response, use: Use, index: int
+) -> dict[str, Any]:
+    vendor = response.campaign.vendor.name
+    channel = questionnaire.question("D2")
+    missing = [
+        m
+        for m in questionnaire.missing_required(response.answers, [use.answers])
+        if m.use_index == 0
+    ]
+    return {
+        "use": use,
+        "number": index + 1,
+        "name": use.name or _("Use %(number)s (no name yet)") % {"number": index + 1},
+        "channel": qn.display(channel, use.channel, vendor),
+        "band": BAND_LABELS.get(use.band, use.band),
+        "dri": use.dri,
+        "missing": len(missing),
+        "url": use_url(response, use),
+        "delete_url": reverse("survey-use-delete", args=[response.uuid, use.uuid]),
+    }
+
+
+def next_url(response: Response, section: qn.Section, use: Use | None) -> str:
+    """Where "Save and continue" goes: the next section shown, else the review page."""
+    questionnaire = response.campaign.questionnaire.parsed
+    if use is not None:
+        return reverse("survey-uses", args=[response.uuid])
+    org = questionnaire.visible_answers(response.answers)
+    sections = list(questionnaire.sections)
+    for candidate in sections[sections.index(section) + 1 :]:
+        if questionnaire.section_visible(candidate, org):
+            return section_url(response, candidate)
+    return reverse("survey-review", args=[response.uuid])
+
+
+def describe_conflicts(
+    response: Response, section: qn.Section, conflicts: list[Conflict]
+) -> list[dict[str, str]]:
+    vendor = response.campaign.vendor.name
+    questions = {q.id: q for q in section.questions}
+    described = []
+    for conflict in conflicts:
+        question = questions[conflict.question_id]
+        at = datetime.fromisoformat(conflict.at) if conflict.at else None
+        described.append(
+            {
+                "question_id": question.id,
+                "label": question.label.render(vendor),
+                "theirs": qn.display(question, conflict.theirs, vendor)
+                or _("(no answer)"),
+                "yours": qn.display(question, conflict.yours, vendor)
+                or _("(no answer)"),
+                "by": conflict.by,
+                "at": f"{at.astimezone(UTC):%H:%M} UTC" if at else "",
+            }
+        )
+    return described
+
+
+def comments_for(
+    response: Response, section_id: str, target: Response | Use
+) -> dict[str, list[str]]:
+    """Open reviewer comments on this page's questions, by question id."""
+    comments = ReviewComment.objects.filter(response=response, resolved_at__isnull=True)
+    comments = (
+        comments.filter(use=target)
+        if isinstance(target, Use)
+        else comments.filter(use__isnull=True)
+    )
+    by_question: dict[str, list[str]] = {}
+    for comment in comments:
+        if comment.question_id.startswith(section_id):
+            by_question.setdefault(comment.question_id, []).append(comment.text)
+    return by_question
+
+
+def attestation(response: Response) -> str:
+    questionnaire = response.campaign.questionnaire.parsed
+    answers = questionnaire.visible_answers(response.answers)
+    completion = answers.get("E1a") or _("not yet known")
+    return questionnaire.attestation_text(
+        answers, response.campaign.vendor.name, completion
+    )
+
+
+def review_context(response: Response, uses: list[Use]) -> dict[str, Any]:
+    """Every answer by section, what is missing (with links), and the scores."""
+    response.refresh_scores(uses)  # in memory only: the page shows the current figures
+    questionnaire = response.campaign.questionnaire.parsed
+    vendor = response.campaign.vendor.name
+    org = questionnaire.visible_answers(response.answers)
+    sections = []
+    for section in questionnaire.sections:
+        if section.repeatable or not questionnaire.section_visible(section, org):
+            continue
+        rows = [
+            (q.id, q.label.render(vendor), qn.display(q, org.get(q.id), vendor))
+            for q in questionnaire.visible_questions(section, response.answers)
+            if q.type != "file"
+        ]
+        sections.append(
+            {
+                "title": section.title.render(vendor),
+                "url": section_url(response, section),
+                "rows": rows,
+            }
+        )
+    register = questionnaire.use_section
+    blocks = []
+    if register is not None and questionnaire.section_visible(register, org):
+        for index, use in enumerate(uses):
+            kept = questionnaire.visible_use_answers(use.answers, org)
+            rows = [
+                (q.id, q.label.render(vendor), qn.display(q, kept.get(q.id), vendor))
+                for q in questionnaire.visible_questions(register, use.answers, org)
+                if q.type != "file"
+            ]
+            blocks.append(
+                {**use_row(questionnaire, response, use, index), "rows": rows}
+            )
+    missing = []
+    for item in questionnaire.missing_required(
+        response.answers, [u.answers for u in uses]
+    ):
+        if item.question is None:
+            label = _("Add at least one use of %(vendor)s.") % {"vendor": vendor}
+            url = section_url(response, item.section)
+        else:
+            label = f"{item.question.id}. {item.question.label.render(vendor)}"
+            url = (
+                use_url(response, uses[item.use_index])
+                if item.use_index is not None
+                else section_url(response, item.section)
+            ) + f"#q-{item.question.id}"
+            if item.use_index is not None:
+                label = _("Use %(number)s: %(label)s") % {
+                    "number": item.use_index + 1,
+                    "label": label,
+                }
+        missing.append({"label": label, "url": url})
+    return {
+        "sections": sections,
+        "use_blocks": blocks,
+        "missing": missing,
+        "cdi": response.cdi,
+        "tier": BAND_LABELS.get(response.tier, response.tier),
+        "attestation": attestation(response),
+        "submit_url": reverse("survey-submit", args=[response.uuid]),
+    }

@@ -1,0 +1,157 @@
+// Progressive enhancement for the survey pages. Everything works without it: the server
+// decides visibility, saving, deadlines and conflicts; this script only mirrors and helps.
+(function () {
+  "use strict";
+
+  var lang = (document.documentElement.lang || "en").slice(0, 2);
+  var words = {
+    en: { d: "d", h: "h", min: "min", left: "left", closed: "closed",
+          saved: "Draft saved at ", errors: " – some answers need correcting",
+          conflict: "Someone else changed an answer you edited: save the page to see both values.",
+          login: "Your session expired: log in again (your draft up to the last save is kept).",
+          failed: "Could not save just now; will retry. Your typing is still on this page.",
+          expiring: "Your session will expire in 2 minutes without activity: save now to keep working.",
+          yours: "your time: " },
+    fr: { d: "j", h: "h", min: "min", left: "restant", closed: "clos",
+          saved: "Brouillon enregistré à ", errors: " – certaines réponses sont à corriger",
+          conflict: "Quelqu'un d'autre a modifié une réponse que vous avez changée : enregistrez la page pour voir les deux valeurs.",
+          login: "Votre session a expiré : reconnectez-vous (votre brouillon jusqu'au dernier enregistrement est conservé).",
+          failed: "Enregistrement impossible pour l'instant ; nouvel essai bientôt. Votre saisie reste sur la page.",
+          expiring: "Votre session expire dans 2 minutes sans activité : enregistrez pour continuer.",
+          yours: "votre heure : " }
+  }[lang] || null;
+  if (!words) { words = { d: "d", h: "h", min: "min", left: "left", closed: "closed", saved: "Draft saved at ", errors: "", conflict: "", login: "", failed: "", expiring: "", yours: "" }; }
+
+  // Deadline in the reader's own time zone, beside the campaign's.
+  document.querySelectorAll("time[data-local-time]").forEach(function (el) {
+    var when = new Date(el.getAttribute("datetime"));
+    if (isNaN(when)) { return; }
+    var note = document.createElement("span");
+    note.className = "text-body-secondary";
+    note.textContent = " (" + words.yours + when.toLocaleString(document.documentElement.lang, {
+      weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit",
+      timeZoneName: "short" }) + ")";
+    el.after(note);
+  });
+
+  // Countdown from the server's figure, measured with a monotonic clock: the browser's own
+  // clock may be wrong and must not matter.
+  var started = performance.now();
+  function countdown() {
+    document.querySelectorAll("[data-countdown]").forEach(function (el) {
+      var left = Number(el.getAttribute("data-countdown")) - (performance.now() - started) / 1000;
+      if (left <= 0) { el.textContent = words.closed; return; }
+      var d = Math.floor(left / 86400), h = Math.floor(left % 86400 / 3600), m = Math.floor(left % 3600 / 60);
+      el.textContent = (d ? d + " " + words.d + " " : "") + h + " " + words.h + " " + m + " " + words.min + " " + words.left;
+    });
+  }
+  if (document.querySelector("[data-countdown]")) { countdown(); setInterval(countdown, 30000); }
+
+  // Focus the error summary (or conflict list) so screen readers announce it.
+  var focus = document.querySelector("[data-focus]");
+  if (focus) { focus.focus(); }
+
+  // A submit button that can only be pressed once (the server is idempotent anyway).
+  document.querySelectorAll("form[data-submit-once]").forEach(function (form) {
+    form.addEventListener("submit", function () {
+      form.querySelectorAll("button[type=submit]").forEach(function (b) { b.disabled = true; });
+    });
+  });
+
+  var form = document.querySelector("form[data-autosave]");
+  if (!form) { return; }
+
+  // Show-if rules, mirrored from the server.
+  var context = {};
+  var contextEl = document.getElementById("survey-context");
+  if (contextEl) { context = JSON.parse(contextEl.textContent); }
+
+  function valueOf(id) {
+    var inputs = form.querySelectorAll("[name='" + id + "']");
+    if (!inputs.length) { return context[id]; }
+    var first = inputs[0];
+    if (first.type === "radio") {
+      var checked = form.querySelector("[name='" + id + "']:checked");
+      return checked && !checked.disabled ? checked.value : null;
+    }
+    if (first.type === "checkbox") {
+      return Array.prototype.filter.call(inputs, function (i) { return i.checked && !i.disabled; })
+        .map(function (i) { return i.value; });
+    }
+    return first.disabled ? null : first.value;
+  }
+
+  function holds(rule) {
+    if (rule.op === "any") { return rule.children.some(holds); }
+    if (rule.op === "all") { return rule.children.every(holds); }
+    var value = valueOf(rule.question);
+    if (rule.op === "includes") { return Array.isArray(value) && value.indexOf(rule.values[0]) >= 0; }
+    if (value === null || value === undefined || value === "" || (Array.isArray(value) && !value.length)) { return false; }
+    var found = rule.values.indexOf(value) >= 0;
+    return rule.op === "equals" || rule.op === "in" ? found : !found;
+  }
+
+  var conditional = form.querySelectorAll("[data-show-if]");
+  function applyRules() {
+    conditional.forEach(function (block) {
+      var show = holds(JSON.parse(block.getAttribute("data-show-if")));
+      block.hidden = !show;
+      block.querySelectorAll("input, select, textarea").forEach(function (input) {
+        if (!input.hasAttribute("data-locked")) { input.disabled = !show; }
+      });
+    });
+  }
+  form.querySelectorAll("input:disabled, select:disabled, textarea:disabled").forEach(function (i) {
+    i.setAttribute("data-locked", "");
+  });
+  applyRules();
+  form.addEventListener("change", applyRules);
+
+  // Autosave: at most 15 s of typing is at risk while the page is open, none on leaving.
+  var status = form.querySelector("[data-autosave-status]");
+  var url = form.getAttribute("data-autosave");
+  var dirty = false, busy = false;
+  var sessionSeconds = Number(form.getAttribute("data-session-seconds") || 0);
+  var lastContact = performance.now();
+  function say(text) { if (status) { status.textContent = text; } }
+  form.addEventListener("input", function () { dirty = true; });
+  form.addEventListener("change", function () { dirty = true; });
+  form.addEventListener("submit", function () { dirty = false; });
+
+  function save() {
+    if (!dirty || busy) { return; }
+    busy = true; dirty = false;
+    fetch(url, { method: "POST", body: new FormData(form), credentials: "same-origin",
+                 headers: { "Accept": "application/json" } })
+      .then(function (reply) {
+        return reply.json().then(function (data) { return { code: reply.status, data: data }; });
+      })
+      .then(function (result) {
+        var data = result.data;
+        if (result.code === 200) {
+          lastContact = performance.now();
+          form.querySelector("[name=version]").value = data.version;
+          form.querySelector("[name=loaded]").value = JSON.stringify(data.loaded);
+          if (data.status === "conflict") { say(words.conflict); return; }
+          say(words.saved + data.saved_at + (data.status === "invalid" ? words.errors : ""));
+        } else if (result.code === 401) {
+          dirty = true;
+          say(words.login);
+        } else {
+          say(data.message || words.failed);
+        }
+      })
+      .catch(function () { dirty = true; say(words.failed); })
+      .finally(function () { busy = false; });
+  }
+  setInterval(save, 15000);
+  window.addEventListener("pagehide", function () {
+    if (dirty && navigator.sendBeacon) { navigator.sendBeacon(url, new FormData(form)); }
+  });
+  if (sessionSeconds > 180) {
+    setInterval(function () {
+      var idle = (performance.now() - lastContact) / 1000;
+      if (idle > sessionSeconds - 120 && idle < sessionSeconds) { say(words.expiring); }
+    }, 20000);
+  }
+})();

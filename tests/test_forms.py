@@ -1,0 +1,227 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.test import SimpleTestCase, TestCase
+from django.utils import timezone, translation
+
+from survey import questionnaire as qn
+from survey.demo import DEFAULT_DEFINITION
+from survey.forms import AnswerForm
+from tests.helpers import complete_org_answers, make_response, make_user
+
+Q = qn.load_file(DEFAULT_DEFINITION)
+
+
+def form_for(
+    section_id: str,
+    data: dict[str, Any] | None = None,
+    answers: dict[str, Any] | None = None,
+    **kwargs: Any,
+) -> AnswerForm:
+    return AnswerForm(
+        data,
+        section=Q.section(section_id),
+        vendor="Example AI",
+        answers=answers or {},
+        **kwargs,
+    )
+
+
+def posted(
+    section_id: str, data: dict[str, Any], **kwargs: Any
+) -> tuple[dict, AnswerForm]:
+    form = form_for(section_id, data, **kwargs)
+    form.is_valid()
+    answers, _invalid = form.answers()
+    return answers, form
+
+
+class QuestionTypeTests(SimpleTestCase):
+    """Each question type reads what a person types into the stored answer format."""
+
+    def test_text_with_pattern(self) -> None:
+        answers, form = posted("A", {"A1": "  Acme Corp  ", "A2": "abcdefgh1234"})
+        self.assertEqual((answers["A1"], answers["A2"]), ("Acme Corp", "abcdefgh1234"))
+        answers, form = posted("A", {"A2": "0BCDEFGH1234"})
+        self.assertIn("A2", form.errors)
+        self.assertNotIn("A2", answers)
+
+    def test_text_list(self) -> None:
+        answers, form = posted("A", {"A3": "1abc5, 2DEF6\n3GHI7"})
+        self.assertEqual(answers["A3"], ["1ABC5", "2DEF6", "3GHI7"])
+        self.assertEqual(form.errors, {})
+
+    def test_single_and_multi_choice(self) -> None:
+        answers, _ = posted(
+            "A", {"A4": "business_units", "A5": ["prime", "commercial_cots"]}
+        )
+        self.assertEqual(answers["A4"], "business_units")
+        self.assertEqual(answers["A5"], ["prime", "commercial_cots"])
+        _, form = posted("A", {"A4": "everything", "A5": ["prime", "B1"]})
+        self.assertIn("A4", form.errors)
+        self.assertIn("A5", form.errors)
+
+    def test_yes_no_and_yes_no_unknown(self) -> None:
+        answers, _ = posted("B", {"B1": "unknown", "B2": "yes"})
+        self.assertEqual((answers["B1"], answers["B2"]), ("unknown", "yes"))
+        _, form = posted("F", {"F3": "unknown"})
+        self.assertIn("F3", form.errors)
+
+    def test_int_with_unknown(self) -> None:
+        answers, _ = posted("D", {"D14": "120"})
+        self.assertEqual(answers["D14"], 120)
+        answers, _ = posted("D", {"D14": "", "D14__unknown": "on"})
+        self.assertEqual(answers["D14"], qn.UNKNOWN)
+        for bad in ["-1", "1e309", "NaN", "12.5", "0x10"]:
+            with self.subTest(value=bad):
+                _, form = posted("D", {"D14": bad})
+                self.assertIn("D14", form.errors)
+
+    def test_percentage_bounds(self) -> None:
+        answers, _ = posted("E", {"E2a": "40"})
+        self.assertEqual(answers["E2a"], 40)
+        answers, _ = posted("E", {"E2a": "12.5"})
+        self.assertEqual(answers["E2a"], 12.5)
+        for bad in ["101", "-1", "Infinity", "NaN"]:
+            with self.subTest(value=bad):
+                _, form = posted("E", {"E2a": bad})
+                self.assertIn("E2a", form.errors)
+
+    def test_currency_is_stored_exactly(self) -> None:
+        answers, _ = posted("C", {"C2": "1234567.5"})
+        self.assertEqual(answers["C2"], "1234567.50")
+        answers, _ = posted("C", {"C2__unknown": "on"})
+        self.assertEqual(answers["C2"], qn.UNKNOWN)
+        _, form = posted("C", {"C2": "1e309"})
+        self.assertIn("C2", form.errors)
+
+    def test_dates(self) -> None:
+        answers, _ = posted("E", {"E1a": "2027-06-30"})
+        self.assertEqual(answers["E1a"], "2027-06-30")
+        for bad in ["0000-00-00", "2025-02-30", "tomorrow"]:
+            with self.subTest(value=bad):
+                _, form = posted("E", {"E1a": bad})
+                self.assertIn("E1a", form.errors)
+
+    def test_rows_keep_filled_rows_and_check_required_subfields(self) -> None:
+        data = {
+            "A6__0__piid": "W1",
+            "A6__0__program": "P1",
+            "A6__1__piid": "",
+            "A6__1__program": "",
+            "A6__2__piid": "W3",
+            "A6__2__program": "",
+        }
+        answers, form = posted("A", data)
+        self.assertIn("A6__2__program", form.errors)
+        self.assertNotIn("A6", answers)
+        data["A6__2__program"] = "P3"
+        answers, form = posted("A", data)
+        self.assertEqual(
+            answers["A6"],
+            [{"piid": "W1", "program": "P1"}, {"piid": "W3", "program": "P3"}],
+        )
+
+    def test_rows_posted_beyond_the_spare_rows_are_kept(self) -> None:
+        data = {f"A6__{i}__piid": f"W{i}" for i in range(6)}
+        data |= {f"A6__{i}__program": f"P{i}" for i in range(6)}
+        answers, _ = posted("A", data)
+        self.assertEqual(len(answers["A6"]), 6)
+
+    def test_group_with_email(self) -> None:
+        answers, _ = posted("F", {"F1__name": "Pat", "F1__email": "pat@example.com"})
+        self.assertEqual(
+            answers["F1"],
+            {"name": "Pat", "title": "", "email": "pat@example.com", "phone": ""},
+        )
+        _, form = posted("F", {"F1__email": "not an email"})
+        self.assertIn("F1__email", form.errors)
+
+    def test_choices_from_another_answer(self) -> None:
+        org = {"A6": [{"piid": "W1", "program": "Vehicles"}]}
+        answers, form = posted("D", {"D5": ["W1"]}, org_answers=org)
+        self.assertEqual(answers["D5"], ["W1"])
+        _, form = posted("D", {"D5": ["W9"]}, org_answers=org)
+        self.assertIn("D5", form.errors)
+
+    def test_control_characters_and_overlong_text_are_field_errors(self) -> None:
+        for bad in ["a\x00b", "a\x07b", "x" * 201]:
+            with self.subTest(value=bad[:5]):
+                _, form = posted("A", {"A1": bad})
+                self.assertIn("A1", form.errors)
+
+    def test_empty_answer_clears(self) -> None:
+        answers, _ = posted("A", {"A1": "", "A5": []})
+        self.assertIsNone(answers["A1"])
+        self.assertIsNone(answers["A5"])
+
+    def test_every_field_has_a_label(self) -> None:
+        for section in Q.sections:
+            form = form_for(section.id)
+            for name, field in form.fields.items():
+                self.assertTrue(str(field.label).strip(), f"{section.id}: {name}")
+
+    def test_required_questions_are_marked(self) -> None:
+        with translation.override("en"):
+            self.assertIn("(required)", str(form_for("A").fields["A1"].label))
+            self.assertNotIn("(required)", str(form_for("B").fields["B6a"].label))
+
+    def test_vendor_fills_labels_and_help(self) -> None:
+        form = form_for("B")
+        self.assertIn("Example AI", str(form.fields["B1"].label))
+        self.assertNotIn("{vendor}", str(form.fields["B1"].label))
+
+
+class ShowIfSaveTests(TestCase):
+    """Hidden questions are neither required nor stored, whatever the browser sends."""
+
+    def test_hidden_answers_are_dropped_on_save(self) -> None:
+        response = make_response()
+        user = make_user(organisation=response.organisation)
+        section = Q.section("A")
+        answers, _ = posted("A", {"A4": "enterprise", "A4a": "Sneaked in"})
+        response.save_answers(
+            posted=answers,
+            loaded={},
+            loaded_version=1,
+            question_ids=[q.id for q in section.questions],
+            user=user,
+            ip=None,
+            at=timezone.now(),
+        )
+        response.refresh_from_db()
+        self.assertEqual(response.answers.get("A4"), "enterprise")
+        self.assertNotIn("A4a", response.answers)
+
+    def test_answers_of_a_section_that_becomes_hidden_are_dropped(self) -> None:
+        response = make_response(answers={"B1": "yes", "C2": "100.00"})
+        user = make_user(organisation=response.organisation)
+        response.save_answers(
+            posted={"B1": "no"},
+            loaded={"B1": "yes"},
+            loaded_version=1,
+            question_ids=["B1"],
+            user=user,
+            ip=None,
+            at=timezone.now(),
+        )
+        response.refresh_from_db()
+        self.assertEqual(response.answers, {"B1": "no"})
+
+    def test_hidden_questions_are_not_required(self) -> None:
+        missing = {
+            m.question.id
+            for m in Q.missing_required(complete_org_answers(), [{}])
+            if m.question
+        }
+        self.assertNotIn("A4a", missing)
+        self.assertNotIn("C1", missing)
+        missing = {
+            m.question.id
+            for m in Q.missing_required(
+                complete_org_answers(A4="cage_codes", B1="yes"), []
+            )
+            if m.question
+        }
+        self.assertTrue({"A4a", "C1", "C2"} <= missing)

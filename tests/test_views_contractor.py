@@ -1,0 +1,520 @@
+"""The contractor's pages: sections, uses, autosave, conflicts, review, submit, receipt."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from io import BytesIO
+from typing import Any
+
+from django.db import connection
+from django.test import TestCase
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from survey.models import AuditEvent, Membership, Response, Submission, Use
+from tests.helpers import (
+    complete_org_answers,
+    complete_use_answers,
+    make_campaign,
+    make_organisation,
+    make_response,
+    make_user,
+)
+
+PREPARER, SIGNATORY = Membership.Role.PREPARER, Membership.Role.SIGNATORY
+
+
+def url(name: str, response: Response, *args: Any) -> str:
+    return reverse(name, args=[response.uuid, *args])
+
+
+class ContractorTestCase(TestCase):
+    @classmethod
+    def setUpTestData(cls) -> None:
+        cls.campaign = make_campaign(handling_banner="CUI // PROPRIETARY")
+        cls.org = make_organisation(legal_name="Alpha Systems")
+        cls.a1 = make_user("a1@alpha.example", cls.org, PREPARER)
+        cls.a2 = make_user("a2@alpha.example", cls.org, SIGNATORY)
+        cls.response = make_response(cls.campaign, cls.org)
+
+    def setUp(self) -> None:
+        self.client.force_login(self.a1)
+
+    def page_state(self, path: str) -> dict[str, str]:
+        """The hidden edit state a page hands to its form (version and loaded answers)."""
+        page = self.client.get(path)
+        return {
+            "version": str(page.context["version"]),
+            "loaded": page.context["loaded"],
+        }
+
+    def fresh(self) -> Response:
+        return Response.objects.get(pk=self.response.pk)
+
+
+class SectionPageTests(ContractorTestCase):
+    def test_page_shows_banners_vendor_deadline_and_navigator(self) -> None:
+        page = self.client.get(url("survey-section", self.response, "B"))
+        self.assertContains(page, "Do not enter classified information")
+        self.assertContains(page, "CUI // PROPRIETARY")
+        self.assertContains(page, "relationship with Example AI")
+        self.assertContains(page, " ET (")
+        self.assertContains(page, 'aria-current="page"')
+        self.assertContains(page, "(required)")
+
+    def test_first_visit_records_the_opening(self) -> None:
+        self.client.get(url("survey-section", self.response, "A"))
+        self.assertIsNotNone(self.fresh().opened_at)
+
+    def test_save_stores_answers_and_moves_to_in_progress(self) -> None:
+        path = url("survey-section", self.response, "A")
+        state = self.page_state(path)
+        reply = self.client.post(
+            path, {**state, "A1": "Alpha Systems LLC", "A4": "enterprise"}
+        )
+        self.assertRedirects(reply, path)
+        response = self.fresh()
+        self.assertEqual(
+            response.answers, {"A1": "Alpha Systems LLC", "A4": "enterprise"}
+        )
+        self.assertEqual((response.status, response.version), ("in_progress", 2))
+        event = AuditEvent.objects.get(action="response.saved")
+        self.assertEqual(event.details["questions"], ["A1", "A4"])
+        self.assertEqual(event.actor, self.a1)
+
+    def test_bad_input_keeps_what_was_typed_and_saves_the_rest(self) -> None:
+        path = url("survey-section", self.response, "A")
+        reply = self.client.post(
+            path, {**self.page_state(path), "A1": "Alpha", "A2": "0NOTAUEI"}
+        )
+        self.assertEqual(reply.status_code, 200)
+        self.assertContains(reply, 'id="error-summary"')
+        self.assertContains(reply, 'href="#id_A2"')
+        self.assertContains(reply, 'value="0NOTAUEI"')
+        self.assertContains(reply, 'aria-invalid="true"')
+        self.assertEqual(self.fresh().answers, {"A1": "Alpha"})
+
+    def test_save_and_continue_goes_to_the_next_section_shown(self) -> None:
+        self.response.answers = {
+            "B1": "no",
+            "B2": "no",
+            "B3": "no",
+            "B4": "no",
+            "B5": "no",
+        }
+        self.response.save()
+        path = url("survey-section", self.response, "B")
+        reply = self.client.post(
+            path, {**self.page_state(path), "B1": "no", "continue": ""}
+        )
+        # C, D and E do not apply when every screening answer is No.
+        self.assertRedirects(reply, url("survey-section", self.response, "F"))
+
+    def test_a_page_that_does_not_exist_is_404(self) -> None:
+        self.assertEqual(
+            self.client.get(url("survey-section", self.response, "Z")).status_code, 404
+        )
+
+    def test_reviewer_comments_show_beside_their_question(self) -> None:
+        from survey.models import ReviewComment
+
+        reviewer = make_user("reviewer@office.example", is_staff=True)
+        ReviewComment.objects.create(
+            response=self.response,
+            question_id="A2",
+            text="The UEI does not match SAM.gov",
+            author=reviewer,
+        )
+        page = self.client.get(
+            url("survey-section", self.response, "A")
+        ).content.decode()
+        note = page.index("The UEI does not match SAM.gov")
+        self.assertLess(page.index('id="q-A2"'), note)
+        self.assertLess(note, page.index('id="q-A3"'))
+
+
+class AutosaveTests(ContractorTestCase):
+    def test_autosave_saves_and_returns_the_new_state(self) -> None:
+        path = url("survey-section", self.response, "A")
+        reply = self.client.post(
+            url("survey-autosave", self.response, "A"),
+            {**self.page_state(path), "A1": "Alpha"},
+        )
+        data = reply.json()
+        self.assertEqual((data["status"], data["version"]), ("saved", 2))
+        self.assertEqual(data["loaded"]["A1"], "Alpha")
+        self.assertTrue(data["saved_at"].endswith("UTC"))
+        self.assertEqual(self.fresh().answers, {"A1": "Alpha"})
+
+    def test_autosave_reports_field_errors_and_saves_the_rest(self) -> None:
+        path = url("survey-section", self.response, "A")
+        reply = self.client.post(
+            url("survey-autosave", self.response, "A"),
+            {**self.page_state(path), "A1": "Alpha", "A2": "bad"},
+        )
+        data = reply.json()
+        self.assertEqual(data["status"], "invalid")
+        self.assertIn("A2", data["errors"])
+        self.assertEqual(self.fresh().answers, {"A1": "Alpha"})
+
+    def test_an_expired_session_gets_401_json_and_changes_nothing(self) -> None:
+        self.client.logout()
+        reply = self.client.post(
+            url("survey-autosave", self.response, "A"), {"A1": "X"}
+        )
+        self.assertEqual(reply.status_code, 401)
+        self.assertEqual(reply.json()["status"], "login")
+        self.assertEqual(self.fresh().answers, {})
+
+
+class ConflictTests(ContractorTestCase):
+    """DL-5: two users of one organisation edit the same draft."""
+
+    def test_stale_save_of_the_same_question_is_a_conflict_with_both_values(
+        self,
+    ) -> None:
+        path = url("survey-section", self.response, "A")
+        state_a1 = self.page_state(path)
+        self.client.force_login(self.a2)
+        state_a2 = self.page_state(path)
+        self.client.force_login(self.a1)
+        self.client.post(path, {**state_a1, "A1": "Value of a1"})
+        self.client.force_login(self.a2)
+        reply = self.client.post(path, {**state_a2, "A1": "Value of a2"})
+        self.assertEqual(reply.status_code, 200)
+        self.assertContains(reply, "a1@alpha.example saved “Value of a1”")
+        self.assertContains(reply, "yours is “Value of a2”")
+        self.assertContains(reply, 'value="Value of a2"')
+        self.assertEqual(self.fresh().answers["A1"], "Value of a1")
+        # Saving again from the page that showed the conflict is a deliberate overwrite.
+        again = {
+            "version": str(reply.context["version"]),
+            "loaded": reply.context["loaded"],
+        }
+        self.client.post(path, {**again, "A1": "Value of a2"})
+        self.assertEqual(self.fresh().answers["A1"], "Value of a2")
+
+    def test_edits_to_different_questions_merge(self) -> None:
+        path = url("survey-section", self.response, "A")
+        state_a1 = self.page_state(path)
+        self.client.force_login(self.a2)
+        state_a2 = self.page_state(path)
+        self.client.force_login(self.a1)
+        self.client.post(path, {**state_a1, "A1": "Alpha"})
+        self.client.force_login(self.a2)
+        reply = self.client.post(path, {**state_a2, "A4": "enterprise"})
+        self.assertRedirects(reply, path)
+        self.assertEqual(self.fresh().answers, {"A1": "Alpha", "A4": "enterprise"})
+
+    def test_autosave_reports_the_conflict(self) -> None:
+        path = url("survey-section", self.response, "A")
+        state = self.page_state(path)
+        self.client.post(path, {**state, "A1": "First"})
+        reply = self.client.post(
+            url("survey-autosave", self.response, "A"), {**state, "A1": "Second"}
+        )
+        data = reply.json()
+        self.assertEqual(data["status"], "conflict")
+        self.assertEqual(data["conflicts"][0]["theirs"], "First")
+        self.assertEqual(data["conflicts"][0]["yours"], "Second")
+        self.assertEqual(self.fresh().answers["A1"], "First")
+
+
+class UseRegisterTests(ContractorTestCase):
+    def setUp(self) -> None:
+        super().setUp()
+        self.response.answers = complete_org_answers()
+        self.response.save()
+
+    def test_add_edit_and_remove_a_use(self) -> None:
+        reply = self.client.post(url("survey-uses", self.response))
+        use = Use.objects.get(response=self.response)
+        self.assertRedirects(reply, url("survey-use", self.response, use.uuid))
+        path = url("survey-use", self.response, use.uuid)
+        state = self.page_state(path)
+        data = {
+            **state,
+            "D1": "Drafting",
+            "D2": "direct",
+            "D3": "ignored: hidden",
+            "D13": "level_2",
+            "D14": "120",
+            "D16": "highly_complex",
+            "D16a": ["reaccreditation"],
+            "D17": "yes_identified",
+            "D17a": "Other model",
+            "D8": "secret",
+            "D12": "material",
+        }
+        self.assertRedirects(self.client.post(path, data), path)
+        use.refresh_from_db()
+        self.assertEqual(use.answers["D1"], "Drafting")
+        self.assertNotIn("D3", use.answers)
+        self.assertEqual((use.channel, use.supply_tier, use.days), ("direct", "1", 120))
+        self.assertEqual((use.dri, use.band), (46.9, "high"))
+        self.assertEqual(self.fresh().cdi, 46.9)
+        listing = self.client.get(url("survey-uses", self.response))
+        self.assertContains(listing, "Drafting")
+        self.assertContains(
+            self.client.get(url("survey-use-delete", self.response, use.uuid)),
+            "Remove this use?",
+        )
+        reply = self.client.post(url("survey-use-delete", self.response, use.uuid))
+        self.assertRedirects(reply, url("survey-uses", self.response))
+        self.assertFalse(Use.objects.filter(pk=use.pk).exists())
+        self.assertEqual(self.fresh().cdi, 0.0)
+
+    def test_use_programs_come_from_a6(self) -> None:
+        use = Use.objects.create(response=self.response)
+        page = self.client.get(url("survey-use", self.response, use.uuid))
+        self.assertContains(page, 'value="W56HZV-24-C-0101"')
+        self.assertContains(page, "W56HZV-24-C-0101 – Vehicles")
+
+    def test_a_use_of_another_response_is_404(self) -> None:
+        other = make_response(campaign=self.campaign)
+        use = Use.objects.create(response=other)
+        self.assertEqual(
+            self.client.get(url("survey-use", self.response, use.uuid)).status_code, 404
+        )
+
+
+class ReviewAndSubmitTests(ContractorTestCase):
+    def complete(self) -> None:
+        self.response.answers = complete_org_answers()
+        self.response.save()
+        use = Use(response=self.response, position=1, answers=complete_use_answers())
+        use.refresh_derived(self.campaign.questionnaire.parsed)
+        use.save()
+
+    def test_review_lists_missing_answers_with_links(self) -> None:
+        page = self.client.get(url("survey-review", self.response))
+        self.assertContains(page, "required answers are missing")
+        self.assertContains(page, url("survey-section", self.response, "A") + "#q-A1")
+        self.assertNotContains(page, "Attest and submit")
+
+    def test_review_shows_answers_scores_and_warnings(self) -> None:
+        self.complete()
+        self.client.force_login(self.a2)
+        page = self.client.get(url("survey-review", self.response))
+        self.assertNotContains(page, "required answers are missing")
+        self.assertContains(page, "Contractor Inc.")
+        self.assertContains(page, "Band: <strong>Medium</strong> (DRI 12.5)")
+        self.assertContains(page, "Tier: <strong>Medium</strong>")
+        self.assertContains(page, "Attest and submit")
+        self.assertContains(page, "to the best of my knowledge")
+
+    def test_only_the_signatory_submits(self) -> None:
+        self.complete()
+        reply = self.client.post(url("survey-submit", self.response))
+        self.assertEqual(reply.status_code, 403)
+        self.assertContains(reply, "authorised signatory", status_code=403)
+        self.assertFalse(Submission.objects.exists())
+
+    def test_submission_with_missing_answers_is_refused(self) -> None:
+        self.client.force_login(self.a2)
+        reply = self.client.post(url("survey-submit", self.response))
+        self.assertRedirects(reply, url("survey-review", self.response))
+        self.assertEqual(self.fresh().status, "invited")
+
+    def test_submit_records_and_locks_and_gives_a_receipt(self) -> None:
+        self.complete()
+        self.client.force_login(self.a2)
+        reply = self.client.post(
+            url("survey-submit", self.response), REMOTE_ADDR="203.0.113.9"
+        )
+        self.assertRedirects(reply, url("survey-receipt", self.response))
+        response = self.fresh()
+        submission = Submission.objects.get()
+        self.assertEqual(
+            (response.status, response.submitted_by), ("submitted", self.a2)
+        )
+        self.assertEqual(response.submitted_ip, "203.0.113.9")
+        self.assertEqual(submission.sha256, response.answers_sha256)
+        self.assertEqual(len(submission.sha256), 64)
+        receipt = self.client.get(url("survey-receipt", self.response))
+        self.assertContains(receipt, submission.sha256)
+        self.assertContains(receipt, " UTC")
+        self.assertContains(receipt, " ET (")
+        # The response is now read-only.
+        path = url("survey-section", self.response, "A")
+        reply = self.client.post(path, {"A1": "Changed"})
+        self.assertEqual(reply.status_code, 403)
+        self.assertEqual(self.fresh().answers["A1"], "Contractor Inc.")
+
+    def test_double_submit_gives_one_submission_and_no_error(self) -> None:
+        self.complete()
+        self.client.force_login(self.a2)
+        for _ in range(5):
+            reply = self.client.post(url("survey-submit", self.response))
+            self.assertRedirects(reply, url("survey-receipt", self.response))
+        self.assertEqual(Submission.objects.count(), 1)
+        self.assertEqual(
+            AuditEvent.objects.filter(action="response.submitted").count(), 1
+        )
+
+
+class ExportTests(ContractorTestCase):
+    def test_contractor_downloads_their_answers(self) -> None:
+        self.response.answers = complete_org_answers(A1='=HYPERLINK("http://x","y")')
+        self.response.save()
+        Use.objects.create(
+            response=self.response,
+            position=1,
+            answers=complete_use_answers(D1="@SUM(1)", D14=45),
+        )
+        reply = self.client.get(url("survey-export", self.response))
+        self.assertEqual(
+            reply["Content-Type"],
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        self.assertIn("attachment;", reply["Content-Disposition"])
+        self.assertIn("no-store", reply["Cache-Control"])
+        book = load_workbook(BytesIO(b"".join(reply.streaming_content)))
+        answers = {
+            row[1]: row[3] for row in book["Answers"].iter_rows(values_only=True)
+        }
+        self.assertEqual(answers["A1"], '=HYPERLINK("http://x","y")')
+        cell = next(c for c in book["Answers"]["D"] if c.value == answers["A1"])
+        self.assertEqual(cell.data_type, "s")
+        uses = list(book["Uses"].iter_rows(values_only=True))
+        self.assertEqual(uses[1][1], "@SUM(1)")
+        header = uses[0]
+        self.assertEqual(
+            uses[1][header.index(next(h for h in header if h.startswith("D14.")))], 45
+        )
+
+
+class QueryCountTests(ContractorTestCase):
+    """Page queries do not grow with the number of uses."""
+
+    def count(self, path: str) -> int:
+        self.client.get(path)
+        with CaptureQueriesContext(connection) as queries:
+            self.assertEqual(self.client.get(path).status_code, 200)
+        return len(queries)
+
+    def test_pages_with_1_and_25_uses(self) -> None:
+        self.response.answers = complete_org_answers()
+        self.response.save()
+        first = Use.objects.create(
+            response=self.response, position=1, answers=complete_use_answers()
+        )
+        paths = [
+            url("survey-section", self.response, "A"),
+            url("survey-uses", self.response),
+            url("survey-use", self.response, first.uuid),
+            url("survey-review", self.response),
+            reverse("survey-home"),
+        ]
+        with_one = [self.count(p) for p in paths]
+        Use.objects.bulk_create(
+            Use(response=self.response, position=n, answers=complete_use_answers())
+            for n in range(2, 26)
+        )
+        with_many = [self.count(p) for p in paths]
+        self.assertEqual(with_many, with_one)
+
+
+class SessionAndCsrfTests(ContractorTestCase):
+    def test_an_expired_session_leads_back_to_the_same_page_with_the_draft(
+        self,
+    ) -> None:
+        self.response.answers = {"A1": "Saved earlier"}
+        self.response.save()
+        path = url("survey-section", self.response, "A")
+        self.client.session.flush()
+        self.client.cookies.clear()
+        reply = self.client.post(path, {"A1": "Typed after expiry"})
+        login = f"{reverse('login')}?next={path}"
+        self.assertRedirects(reply, login)
+        self.assertEqual(self.fresh().answers, {"A1": "Saved earlier"})
+        reply = self.client.post(
+            login, {"username": "a1@alpha.example", "password": "correct horse battery"}
+        )
+        self.assertRedirects(reply, path)
+        self.assertContains(self.client.get(path), 'value="Saved earlier"')
+
+    def test_a_stale_csrf_token_gets_a_reload_page_not_an_error(self) -> None:
+        from django.test import Client
+
+        client = Client(enforce_csrf_checks=True)
+        client.force_login(self.a1)
+        path = url("survey-section", self.response, "A")
+        reply = client.post(path, {"A1": "X", "csrfmiddlewaretoken": "stale"})
+        self.assertEqual(reply.status_code, 403)
+        self.assertContains(reply, "This page is out of date", status_code=403)
+        self.assertContains(reply, f'href="{path}"', status_code=403)
+        self.assertEqual(self.fresh().answers, {})
+
+
+class HomePageTests(ContractorTestCase):
+    def test_home_shows_progress_deadline_and_countdown(self) -> None:
+        deadline = datetime(2026, 12, 4, 22, 0, tzinfo=UTC)
+        campaign = make_campaign(
+            deadline=deadline, opens_at=deadline - timedelta(days=30)
+        )
+        make_response(campaign, self.org, answers={"A1": "Alpha"})
+        page = self.client.get(reverse("survey-home"))
+        self.assertContains(page, "Fri 4 Dec 2026, 17:00 ET (22:00 UTC)")
+        self.assertContains(page, "data-countdown=")
+        self.assertContains(page, "<progress")
+
+
+class InvitationTests(TestCase):
+    def test_a_new_user_follows_an_invitation_once(self) -> None:
+        from survey.models import Invitation, User
+
+        org = make_organisation()
+        make_response(organisation=org)
+        _invitation, token = Invitation.issue(
+            org, "New.Person@Example.com", "signatory"
+        )
+        path = reverse("survey-accept-invitation", args=[token])
+        self.assertContains(self.client.get(path), "new.person@example.com")
+        reply = self.client.post(
+            path,
+            {
+                "full_name": "New Person",
+                "new_password1": "a long passphrase 42",
+                "new_password2": "a long passphrase 42",
+            },
+        )
+        self.assertRedirects(reply, reverse("survey-home"))
+        user = User.objects.get(email="new.person@example.com")
+        self.assertEqual(user.memberships.get().role, "signatory")
+        self.assertContains(self.client.get(reverse("survey-home")), org.legal_name)
+        self.client.logout()
+        self.assertEqual(self.client.get(path).status_code, 404)
+
+    def test_weak_passwords_and_expired_links_are_refused(self) -> None:
+        from survey.models import Invitation
+
+        org = make_organisation()
+        invitation, token = Invitation.issue(org, "x@example.com", "preparer")
+        path = reverse("survey-accept-invitation", args=[token])
+        reply = self.client.post(
+            path, {"full_name": "X", "new_password1": "short", "new_password2": "short"}
+        )
+        self.assertEqual(reply.status_code, 200)
+        self.assertContains(reply, "too short")
+        Invitation.objects.filter(pk=invitation.pk).update(
+            expires_at=datetime(2020, 1, 1, tzinfo=UTC)
+        )
+        self.assertEqual(self.client.get(path).status_code, 404)
+
+    def test_password_reset_sends_an_email(self) -> None:
+        from django.core import mail
+
+        make_user("pat@example.com")
+        reply = self.client.post(
+            reverse("password_reset"), {"email": "pat@example.com"}
+        )
+        self.assertRedirects(reply, reverse("password_reset_done"))
+        self.assertEqual(len(mail.outbox), 1)
+        self.assertIn("/accounts/reset/", mail.outbox[0].body)
+
+
+def _json(reply: Any) -> Any:
+    return json.loads(reply.content)

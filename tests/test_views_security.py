@@ -1,0 +1,300 @@
+"""Who may see and write what, and when: isolation, mass assignment, the deadline gate."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import uuid
+from datetime import timedelta
+from typing import Any
+
+import time_machine
+from django.db import connection
+from django.test import Client, TestCase, TransactionTestCase
+from django.urls import URLPattern, reverse
+
+from survey import urls as survey_urls
+from survey.models import AuditEvent, Membership, Response, Submission, Use
+from tests.helpers import (
+    complete_org_answers,
+    complete_use_answers,
+    make_campaign,
+    make_organisation,
+    make_response,
+    make_user,
+)
+
+# One sample per URL keyword; a new keyword without a sample fails the walkers.
+SAMPLE_KWARGS = {"response_uuid", "section_id", "use_uuid"}
+
+
+def response_patterns() -> list[URLPattern]:
+    return list(survey_urls.responses)
+
+
+def reverse_for(pattern: URLPattern, response_uuid: Any, use_uuid: Any) -> str:
+    names = set(pattern.pattern.converters) | {"response_uuid"}
+    unknown = names - SAMPLE_KWARGS
+    assert not unknown, f"No sample for URL keyword(s) {unknown} in {pattern.name}"
+    kwargs = {"response_uuid": response_uuid}
+    if "section_id" in names:
+        kwargs["section_id"] = "A"
+    if "use_uuid" in names:
+        kwargs["use_uuid"] = use_uuid
+    return reverse(pattern.name, kwargs=kwargs)
+
+
+def snapshot() -> tuple[Any, ...]:
+    """Row counts and a hash of every answer: equal snapshots mean nothing changed."""
+    answers = sorted(
+        str(a) for a in Response.objects.values_list("answers", "status", "version")
+    )
+    uses = sorted(str(a) for a in Use.objects.values_list("answers", "version"))
+    digest = hashlib.sha256(("".join(answers) + "".join(uses)).encode()).hexdigest()
+    return (
+        Response.objects.count(),
+        Use.objects.count(),
+        Submission.objects.count(),
+        digest,
+    )
+
+
+class IsolationTests(TestCase):
+    """AC-2: another organisation's objects answer 404, exactly like missing ones."""
+
+    @classmethod
+    def setUpTestData(cls) -> None:
+        campaign = make_campaign()
+        cls.org_a, cls.org_b = make_organisation(), make_organisation()
+        cls.response_a = make_response(
+            campaign, cls.org_a, answers=complete_org_answers()
+        )
+        cls.use_a = Use.objects.create(
+            response=cls.response_a, answers=complete_use_answers()
+        )
+        make_response(campaign, cls.org_b)
+        cls.b1 = make_user("b1@beta.example", cls.org_b, Membership.Role.SIGNATORY)
+
+    def test_every_response_url_is_404_for_another_organisation(self) -> None:
+        self.client.force_login(self.b1)
+        before = snapshot()
+        for pattern in response_patterns():
+            for method in ("get", "post"):
+                with self.subTest(url=pattern.name, method=method):
+                    theirs = getattr(self.client, method)(
+                        reverse_for(pattern, self.response_a.uuid, self.use_a.uuid),
+                        {"A1": "Injected", "D1": "Injected"},
+                    )
+                    missing = getattr(self.client, method)(
+                        reverse_for(pattern, uuid.uuid4(), uuid.uuid4()),
+                        {"A1": "Injected"},
+                    )
+                    if theirs.status_code == 405:  # GET-only page asked to POST
+                        self.assertEqual(missing.status_code, 405)
+                        continue
+                    self.assertEqual(theirs.status_code, 404)
+                    self.assertEqual(missing.status_code, 404)
+                    self.assertEqual(theirs.content, missing.content)
+                    self.assertNotIn(self.org_a.legal_name.encode(), theirs.content)
+        self.assertEqual(snapshot(), before)
+
+    def test_their_use_under_my_response_is_404(self) -> None:
+        own = Response.objects.get(organisation=self.org_b)
+        self.client.force_login(self.b1)
+        reply = self.client.get(reverse("survey-use", args=[own.uuid, self.use_a.uuid]))
+        self.assertEqual(reply.status_code, 404)
+
+    def test_anonymous_users_are_sent_to_log_in(self) -> None:
+        for pattern in response_patterns():
+            path = reverse_for(pattern, self.response_a.uuid, self.use_a.uuid)
+            with self.subTest(url=pattern.name):
+                reply = self.client.post(path)
+                if pattern.name.endswith("autosave"):
+                    self.assertEqual(reply.status_code, 401)
+                elif reply.status_code != 405:
+                    self.assertEqual(reply.status_code, 302)
+                    self.assertTrue(reply["Location"].startswith(reverse("login")))
+
+
+class MassAssignmentTests(TestCase):
+    """AC-3: fields outside the questionnaire page never persist."""
+
+    def test_extra_and_read_only_fields_are_ignored(self) -> None:
+        campaign = make_campaign()
+        org, other = make_organisation(), make_organisation()
+        response = make_response(campaign, org)
+        user = make_user(organisation=org)
+        self.client.force_login(user)
+        path = reverse("survey-section", args=[response.uuid, "A"])
+        page = self.client.get(path)
+        reply = self.client.post(
+            path,
+            {
+                "version": page.context["version"],
+                "loaded": page.context["loaded"],
+                "A1": "Real answer",
+                "organisation": other.pk,
+                "organisation_id": other.pk,
+                "status": "submitted",
+                "submitted_at": "2020-01-01T00:00:00Z",
+                "user": user.pk,
+                "is_staff": "1",
+                "reviewer_notes": "x",
+                "Z9": "not a question",
+                "B1": "yes",
+                "answers": '{"B1": "yes"}',
+            },
+        )
+        self.assertEqual(reply.status_code, 302)
+        response.refresh_from_db()
+        user.refresh_from_db()
+        self.assertEqual(response.answers, {"A1": "Real answer"})
+        self.assertEqual((response.organisation, response.status), (org, "in_progress"))
+        self.assertIsNone(response.submitted_at)
+        self.assertFalse(user.is_staff)
+
+    def test_a_forged_version_cannot_overwrite_silently(self) -> None:
+        response = make_response(answers={"A1": "Theirs"})
+        user = make_user(organisation=response.organisation)
+        self.client.force_login(user)
+        path = reverse("survey-section", args=[response.uuid, "A"])
+        for version, loaded in [("999", "{}"), ("abc", "not json"), ("7", "[1, 2]")]:
+            reply = self.client.post(
+                path, {"version": version, "loaded": loaded, "A1": "Mine"}
+            )
+            self.assertEqual(reply.status_code, 200)
+            self.assertContains(reply, "Someone else changed these answers")
+        response.refresh_from_db()
+        self.assertEqual(response.answers, {"A1": "Theirs"})
+
+
+class DeadlineGateTests(TestCase):
+    """DD-1: every contractor write path is refused at and after the deadline."""
+
+    @classmethod
+    def setUpTestData(cls) -> None:
+        cls.campaign = make_campaign()
+        cls.deadline = cls.campaign.deadline
+        org = make_organisation()
+        cls.response = make_response(cls.campaign, org, answers=complete_org_answers())
+        cls.use = Use.objects.create(
+            response=cls.response, answers=complete_use_answers()
+        )
+        cls.signatory = make_user(organisation=org, role=Membership.Role.SIGNATORY)
+
+    def post_everywhere(self) -> dict[str, int]:
+        self.client.force_login(self.signatory)
+        codes = {}
+        for pattern in response_patterns():
+            path = reverse_for(pattern, self.response.uuid, self.use.uuid)
+            codes[pattern.name] = self.client.post(
+                path, {"A1": "Late", "D1": "Late"}
+            ).status_code
+        return codes
+
+    def test_writes_at_or_after_the_deadline_are_refused_and_change_nothing(
+        self,
+    ) -> None:
+        for offset in [timedelta(0), timedelta(milliseconds=1), timedelta(hours=1)]:
+            with (
+                self.subTest(offset=offset),
+                time_machine.travel(self.deadline + offset, tick=False),
+            ):
+                before = snapshot()
+                codes = self.post_everywhere()
+                self.assertEqual(set(codes.values()) - {403, 405}, set(), codes)
+                self.assertEqual(snapshot(), before)
+        self.assertTrue(AuditEvent.objects.filter(action="write.refused").exists())
+        with time_machine.travel(self.deadline + timedelta(hours=1), tick=False):
+            self.client.force_login(self.signatory)
+            page = self.client.post(
+                reverse("survey-section", args=[self.response.uuid, "A"])
+            )
+            self.assertContains(page, "The deadline passed at", status_code=403)
+            self.assertContains(page, " ET (", status_code=403)
+
+    def test_a_millisecond_before_the_deadline_writes_go_through(self) -> None:
+        before = snapshot()
+        with time_machine.travel(self.deadline - timedelta(milliseconds=1), tick=False):
+            codes = self.post_everywhere()
+        self.assertNotIn(403, codes.values(), codes)
+        self.assertNotEqual(snapshot(), before)
+
+    def test_the_gate_honours_an_extension(self) -> None:
+        Response.objects.filter(pk=self.response.pk).update(
+            extended_deadline=self.deadline + timedelta(days=1)
+        )
+        with time_machine.travel(self.deadline + timedelta(hours=1), tick=False):
+            self.client.force_login(self.signatory)
+            path = reverse("survey-section", args=[self.response.uuid, "A"])
+            page = self.client.get(path)
+            reply = self.client.post(
+                path,
+                {
+                    "version": page.context["version"],
+                    "loaded": page.context["loaded"],
+                    "A1": "On time",
+                },
+            )
+        self.assertEqual(reply.status_code, 302)
+        self.response.refresh_from_db()
+        self.assertEqual(self.response.answers["A1"], "On time")
+
+    def test_every_write_view_is_behind_the_gate(self) -> None:
+        """A new endpoint that accepts POST must show up in the walk above."""
+        names = {p.name for p in response_patterns()}
+        self.assertTrue(
+            {
+                "survey-section",
+                "survey-autosave",
+                "survey-uses",
+                "survey-use",
+                "survey-use-autosave",
+                "survey-use-delete",
+                "survey-submit",
+            }
+            <= names
+        )
+
+
+class ConcurrentSubmitTests(TransactionTestCase):
+    """DL-4: 20 simultaneous submits make exactly one submission and no error."""
+
+    def test_twenty_threads_submit_at_once(self) -> None:
+        campaign = make_campaign()
+        org = make_organisation()
+        response = make_response(campaign, org, answers=complete_org_answers())
+        Use.objects.create(response=response, answers=complete_use_answers())
+        signatory = make_user(organisation=org, role=Membership.Role.SIGNATORY)
+        clients = []
+        for _ in range(20):
+            client = Client()
+            client.force_login(signatory)
+            clients.append(client)
+        barrier = threading.Barrier(len(clients))
+        codes: list[int] = []
+        errors: list[BaseException] = []
+        path = reverse("survey-submit", args=[response.uuid])
+
+        def submit(client: Client) -> None:
+            try:
+                barrier.wait()
+                codes.append(client.post(path).status_code)
+            except BaseException as exc:  # noqa: BLE001 - asserted below
+                errors.append(exc)
+            finally:
+                connection.close()
+
+        threads = [threading.Thread(target=submit, args=(c,)) for c in clients]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        self.assertEqual(errors, [])
+        self.assertEqual(sorted(set(codes)), [302])
+        self.assertEqual(Submission.objects.filter(response=response).count(), 1)
+        self.assertEqual(
+            AuditEvent.objects.filter(action="response.submitted").count(), 1
+        )
+        response.refresh_from_db()
+        self.assertEqual(response.status, "submitted")
