@@ -79,7 +79,7 @@ class HomeTests(TestCase):
             # progress), and three for refreshing the idle-timeout session.
             with self.assertNumQueries(7):
                 response = self.client.get(reverse("survey-home"))
-            self.assertEqual(len(response.context["responses"]), count)
+            self.assertEqual(len(response.context["rows"]), count)
 
 
 class SecurityHeaderTests(TestCase):
