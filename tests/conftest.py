@@ -1,6 +1,14 @@
 from __future__ import annotations
 
+import os
+import shutil
+from typing import Any
+
 import pytest
+
+# Playwright's sync API runs an event loop in the test thread; the ORM calls made by the
+# browser tests' setup are still plain synchronous code.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -11,3 +19,22 @@ def pytest_configure(config: pytest.Config) -> None:
     # Serve static files from the apps as in development: tests run no collectstatic.
     settings.WHITENOISE_AUTOREFRESH = True
     settings.WHITENOISE_USE_FINDERS = True
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(
+    browser_type_launch_args: dict[str, Any],
+) -> dict[str, Any]:
+    """Debian's Chromium (Playwright cannot download its own here); no silent skip."""
+    return {
+        **browser_type_launch_args,
+        "executable_path": shutil.which("chromium") or "/usr/bin/chromium",
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+        ],
+    }

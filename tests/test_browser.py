@@ -1,0 +1,185 @@
+"""User journeys in a real browser (Debian's Chromium driven by Playwright)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.urls import reverse
+from playwright.sync_api import Browser, Page, expect
+
+from survey.models import Invitation, Membership, Response, Submission
+from tests.helpers import make_campaign, make_organisation, make_response, make_user
+
+pytestmark = pytest.mark.django_db(transaction=True)
+PASSWORD = "a long passphrase 42"
+
+
+def watch_console(page: Page) -> list[str]:
+    """Collect console errors, CSP violations included, to assert there are none."""
+    page.set_default_timeout(10_000)
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    return problems
+
+
+def log_in(page: Page, base: str, email: str) -> None:
+    page.goto(f"{base}{reverse('login')}")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+
+
+def check(page: Page, name: str, value: str) -> None:
+    page.locator(f"input[name='{name}'][value='{value}']").check()
+
+
+def save_and_continue(page: Page) -> None:
+    page.get_by_role("button", name="Save and continue").click()
+
+
+def fill_use(page: Page, name: str, channel: str, days: str) -> None:
+    page.get_by_role("button", name="Add a use").click()
+    page.locator("#id_D1").fill(name)
+    check(page, "D2", channel)
+    page.locator("#id_D3").fill("Amazon Bedrock (GovCloud)")
+    check(page, "D4", "document_analysis")
+    page.locator("input[name='D5']").first.check()
+    check(page, "D6", "contract_performance")
+    check(page, "D7", "no")
+    check(page, "D8", "commercial")
+    check(page, "D9", "proprietary")
+    check(page, "D10", "pilot")
+    check(page, "D11", "human_review")
+    check(page, "D12", "low")
+    check(page, "D13", "level_3")
+    page.locator("#id_D14").fill(days)
+    page.locator("#id_D15__unknown").check()
+    check(page, "D16", "medium")
+    check(page, "D17", "yes_tested")
+    page.locator("#id_D17a").fill("Another model family")
+    check(page, "D18", "no")
+    save_and_continue(page)
+    expect(page.get_by_role("link", name=name, exact=True)).to_be_visible()
+
+
+def test_invited_contractor_answers_resumes_and_submits(
+    browser: Browser, live_server: Any
+) -> None:
+    base = live_server.url
+    campaign = make_campaign()
+    org = make_organisation(legal_name="Gamma Works")
+    response = make_response(campaign, org)
+    _invitation, token = Invitation.issue(org, "sam@gamma.example", "signatory")
+
+    context = browser.new_context()
+    page = context.new_page()
+    problems = watch_console(page)
+    page.goto(f"{base}{reverse('survey-accept-invitation', args=[token])}")
+    page.locator("#id_full_name").fill("Sam Signer")
+    page.locator("#id_new_password1").fill(PASSWORD)
+    page.locator("#id_new_password2").fill(PASSWORD)
+    page.get_by_role("button", name="Set my password and continue").click()
+    page.get_by_role("link", name=campaign.title).click()
+
+    # A: identification. A4a appears only for a partial scope.
+    expect(page.locator("#q-A4a")).to_be_hidden()
+    check(page, "A4", "business_units")
+    expect(page.locator("#q-A4a")).to_be_visible()
+    page.locator("#id_A4a").fill("Gamma Aerospace division only")
+    page.locator("#id_A1").fill("Gamma Works LLC")
+    page.locator("#id_A2").fill("GMW4RKS56789")
+    page.locator("#id_A3").fill("6GMW4")
+    check(page, "A5", "prime")
+    page.locator("#id_A6__0__piid").fill("FA8650-25-C-1234")
+    page.locator("#id_A6__0__program").fill("Sensor Fusion")
+    check(page, "A7", "none")
+    save_and_continue(page)
+
+    # B: screening, with a dependence through a cloud platform.
+    for question, value in [
+        ("B1", "no"),
+        ("B2", "yes"),
+        ("B3", "no"),
+        ("B4", "no"),
+        ("B5", "no"),
+    ]:
+        check(page, question, value)
+    check(page, "B6", "cloud_billing")
+    save_and_continue(page)
+
+    # D: two uses (C does not apply: no direct relationship).
+    expect(page.get_by_role("heading", name="D. Use register")).to_be_visible()
+    fill_use(page, "Summarising test reports", "cloud_platform", "20")
+    fill_use(page, "Drafting proposals", "embedded", "45")
+    page.get_by_role("link", name="E. Transition readiness and flowdown").click()
+    check(page, "E1", "no")
+    check(page, "E2", "complete")
+    save_and_continue(page)
+
+    # F: contact and attestation.
+    page.locator("#id_F1__name").fill("Sam Signer")
+    page.locator("#id_F1__title").fill("Contracts Director")
+    page.locator("#id_F1__email").fill("sam@gamma.example")
+    page.locator("#id_F1__phone").fill("+1 555 0199")
+    page.locator("#id_F2").fill("Sam Signer, Contracts Director")
+    check(page, "F3", "yes")
+    page.get_by_role("button", name="Save draft").click()
+    expect(page.get_by_role("status").first).to_contain_text("Saved at")
+    assert page.evaluate("window.localStorage.length") == 0
+    context.close()
+
+    # Another browser session: everything is still there.
+    context = browser.new_context()
+    page = context.new_page()
+    problems += watch_console(page)
+    log_in(page, base, "sam@gamma.example")
+    page.get_by_role("link", name=campaign.title).click()
+    expect(page.locator("#id_A1")).to_have_value("Gamma Works LLC")
+    expect(page.locator("#id_A4a")).to_have_value("Gamma Aerospace division only")
+    page.get_by_role("link", name="Review and submit").click()
+    expect(
+        page.get_by_role("heading", name="Use 1: Summarising test reports")
+    ).to_be_visible()
+    expect(
+        page.get_by_role("heading", name="Use 2: Drafting proposals")
+    ).to_be_visible()
+    expect(page.get_by_text("required answers are missing")).to_have_count(0)
+    page.get_by_role("button", name="Attest and submit").click()
+    expect(page.get_by_role("heading", name="Submission receipt")).to_be_visible()
+    shown_hash = page.locator("[data-receipt-hash]").inner_text()
+    context.close()
+
+    response.refresh_from_db()
+    submission = Submission.objects.get(response=response)
+    assert response.status == Response.Status.SUBMITTED
+    assert shown_hash == submission.sha256 == response.answers_sha256
+    assert response.uses.count() == 2
+    assert problems == []
+
+
+def test_autosave_keeps_typing_when_the_browser_closes(
+    browser: Browser, live_server: Any
+) -> None:
+    org = make_organisation()
+    response = make_response(organisation=org)
+    user = make_user("pat@delta.example", org, Membership.Role.PREPARER)
+    user.set_password(PASSWORD)
+    user.save()
+    context = browser.new_context()
+    page = context.new_page()
+    problems = watch_console(page)
+    log_in(page, live_server.url, "pat@delta.example")
+    page.goto(
+        f"{live_server.url}{reverse('survey-section', args=[response.uuid, 'A'])}"
+    )
+    page.locator("#id_A1").fill("Delta Dynamics")
+    # No click on Save: the autosave sends it within its interval.
+    expect(page.locator("[data-autosave-status]")).to_contain_text(
+        "Draft saved at", timeout=25_000
+    )
+    context.close()
+    response.refresh_from_db()
+    assert response.answers["A1"] == "Delta Dynamics"
+    assert problems == []

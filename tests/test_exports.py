@@ -1,0 +1,111 @@
+from __future__ import annotations
+
+import re
+import zipfile
+from io import BytesIO
+
+from django.test import TestCase
+from openpyxl import load_workbook
+
+from survey import exports
+from survey.models import Use
+from tests.helpers import (
+    complete_org_answers,
+    complete_use_answers,
+    make_campaign,
+    make_response,
+)
+
+TRIGGERS = [
+    "=1+1",
+    '=HYPERLINK("http://x","y")',
+    "+1",
+    "-1+1",
+    "@SUM(1)",
+    "\t=1",
+    "\r=1",
+    "\n=1",
+    " =1",
+    "＝1",
+    "=cmd|'/c calc'!A1",
+]
+
+
+def build(response) -> bytes:  # type: ignore[no-untyped-def]
+    handle = BytesIO()
+    exports.response_workbook(response, list(response.uses.all()), handle)
+    return handle.getvalue()
+
+
+class FormulaInjectionTests(TestCase):
+    """EX-1: user text never becomes a formula, and reads back unchanged."""
+
+    def test_no_trigger_becomes_a_formula(self) -> None:
+        campaign = make_campaign(title="=1+1 campaign", handling_banner="CUI")
+        for index, trigger in enumerate(TRIGGERS):
+            response = make_response(campaign, answers=complete_org_answers(A1=trigger))
+            Use.objects.create(
+                response=response,
+                position=1,
+                answers=complete_use_answers(D1=trigger, D3=trigger),
+            )
+            with self.subTest(trigger=repr(trigger)):
+                content = build(response)
+                with zipfile.ZipFile(BytesIO(content)) as archive:
+                    for name in archive.namelist():
+                        if (
+                            name.startswith("xl/worksheets/")
+                            or name == "xl/sharedStrings.xml"
+                        ):
+                            self.assertNotRegex(archive.read(name).decode(), r"<f[ >]")
+                book = load_workbook(BytesIO(content))
+                a1 = next(r for r in book["Answers"].iter_rows() if r[1].value == "A1")[
+                    3
+                ]
+                self.assertEqual(a1.value, trigger)
+                self.assertEqual(a1.data_type, "s")
+                if trigger.lstrip(" ").startswith(exports._TRIGGERS):
+                    self.assertTrue(a1.quotePrefix, index)
+                use_row = list(book["Uses"].iter_rows())[1]
+                self.assertEqual(use_row[1].value, trigger)
+
+    def test_numbers_stay_numbers(self) -> None:
+        response = make_response(answers=complete_org_answers())
+        Use.objects.create(
+            response=response,
+            position=1,
+            answers=complete_use_answers(D14=45, D15="1250.50"),
+        )
+        book = load_workbook(BytesIO(build(response)))
+        header, row = list(book["Uses"].iter_rows(values_only=True))[:2]
+        by_id = {str(h).split(".")[0]: v for h, v in zip(header, row, strict=True)}
+        self.assertEqual((by_id["D14"], by_id["D15"]), (45, 1250.5))
+
+
+class RobustnessTests(TestCase):
+    """EX-2: control characters and over-long answers do not break the file."""
+
+    def test_illegal_characters_are_removed_and_long_text_is_marked(self) -> None:
+        long_text = "x" * 40_000
+        response = make_response(
+            answers=complete_org_answers(
+                A1="bad\x01\x07\x1fname", A4="business_units", A4a=long_text
+            )
+        )
+        book = load_workbook(BytesIO(build(response)))
+        values = {r[1]: r[3] for r in book["Answers"].iter_rows(values_only=True)}
+        self.assertEqual(values["A1"], "badname")
+        self.assertEqual(len(values["A4a"]), exports.EXCEL_CELL_LIMIT)
+        self.assertTrue(values["A4a"].endswith(exports.TRUNCATED))
+
+    def test_handling_banner_is_in_header_and_footer(self) -> None:
+        campaign = make_campaign(handling_banner="CUI // PROPRIETARY")
+        response = make_response(campaign, answers=complete_org_answers())
+        with zipfile.ZipFile(BytesIO(build(response))) as archive:
+            sheet = archive.read("xl/worksheets/sheet1.xml").decode()
+        self.assertEqual(len(re.findall("CUI // PROPRIETARY", sheet)), 2)
+
+    def test_openpyxl_uses_lxml(self) -> None:
+        import openpyxl
+
+        self.assertTrue(openpyxl.LXML)
