@@ -11,6 +11,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from survey.models import (
+    Attachment,
     AuditEvent,
     Campaign,
     Invitation,
@@ -336,3 +337,36 @@ class InvitationAdmin(admin.ModelAdmin):
     search_fields = ["email", "organisation__legal_name"]
     list_select_related = ["organisation"]
     readonly_fields = ["created_by", "created_at", "sent_at", "accepted_at"]
+
+
+@admin.register(Attachment)
+class AttachmentAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "response",
+        "question_id",
+        "size",
+        "uploaded_by",
+        "uploaded_at",
+    ]
+    search_fields = ["name", "response__organisation__legal_name"]
+    list_select_related = [
+        "response__organisation",
+        "response__campaign",
+        "uploaded_by",
+    ]
+    exclude = ["content"]
+    readonly_fields = [
+        "response",
+        "use",
+        "question_id",
+        "name",
+        "content_type",
+        "size",
+        "sha256",
+        "uploaded_by",
+        "uploaded_at",
+    ]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

@@ -130,7 +130,7 @@ def response_workbook(response: Response, uses: list[Use], fileobj: IO[bytes]) -
 
     register = questionnaire.use_section
     if register is not None:
-        questions = [q for q in register.questions if q.type != "file"]
+        questions = list(register.questions)
         sheet = _sheet(workbook, _("Uses"), banner, [6] + [24] * (len(questions) + 2))
         titles = ["#", *[f"{q.id}. {q.label.render(vendor)}" for q in questions]]
         sheet.append(header(sheet, [*titles, "DRI", _("Band")]))

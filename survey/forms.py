@@ -24,11 +24,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from survey import questionnaire as qn
+from survey import uploads
 
 TEXT_MAX = 500
 TEXTAREA_MAX = 10_000
 CURRENCY_MAX = Decimal("1000000000000")  # a trillion USD: anything above is a typo
 UNKNOWN_SUFFIX = "__unknown"
+CLEAR_SUFFIX = "__clear"
 MIN_SPARE_ROWS = 2
 MAX_ROWS = 100
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -63,6 +65,7 @@ class AnswerForm(forms.Form):
     def __init__(
         self,
         data: Any = None,
+        files: Any = None,
         *,
         section: qn.Section,
         vendor: str,
@@ -71,7 +74,7 @@ class AnswerForm(forms.Form):
         readonly: bool = False,
         comments: dict[str, list[str]] | None = None,
     ) -> None:
-        super().__init__(data)
+        super().__init__(data, files)
         self.comments = comments or {}
         self.conflicts: list[dict[str, str]] = []
         self.section = section
@@ -119,6 +122,28 @@ class AnswerForm(forms.Form):
             self.initial[qid + UNKNOWN_SUFFIX] = value == qn.UNKNOWN
             initial = None if value == qn.UNKNOWN else value
             names.append(qid + UNKNOWN_SUFFIX)
+        if question.type == "file":
+            field.help_text = " ".join(
+                filter(
+                    None,
+                    [
+                        help_text,
+                        _("Accepted: %(types)s; up to 10 MB.")
+                        % {"types": uploads.ALLOWED_DESCRIPTION},
+                    ],
+                )
+            )
+            initial = None
+            if isinstance(value, dict) and value.get("name"):
+                field.help_text += " " + escape(
+                    _("Current file: %(name)s.") % {"name": value["name"]}
+                )
+                self.fields[qid + CLEAR_SUFFIX] = forms.BooleanField(
+                    label=_("Remove the current file"),
+                    required=False,
+                    disabled=self.readonly,
+                )
+                names.append(qid + CLEAR_SUFFIX)
         if question.type == "text_list" and isinstance(value, list):
             initial = "\n".join(value)
         self.initial[qid] = initial
@@ -157,11 +182,7 @@ class AnswerForm(forms.Form):
                 validators=[_no_control_characters],
             )
         if kind == "file":
-            return forms.CharField(
-                widget=forms.TextInput(attrs={"readonly": True}),
-                help_text=_("Attachments are not accepted yet."),
-                disabled=True,
-            )
+            return EvidenceField()
         validators = [_no_control_characters]
         if question.pattern:
             message = (
@@ -320,6 +341,12 @@ class AnswerForm(forms.Form):
         invalid: set[str] = set()
         for question in self.section.questions:
             if question.type == "file":
+                if question.id in self.errors:
+                    invalid.add(question.id)
+                elif self.cleaned_data.get(question.id):
+                    result[question.id] = self.cleaned_data[question.id]
+                elif self.cleaned_data.get(question.id + CLEAR_SUFFIX):
+                    result[question.id] = None
                 continue
             names = [
                 n
@@ -380,6 +407,22 @@ class AnswerForm(forms.Form):
             field = self.fields[name]
             summary.append((f"id_{name}", str(field.label), " ".join(errors)))
         return summary
+
+
+class EvidenceField(forms.FileField):
+    """An upload checked by its content; cleans to a questionnaire.Upload."""
+
+    def clean(self, data: Any, initial: Any = None) -> qn.Upload | None:
+        upload = super().clean(data, initial)
+        if not upload:
+            return None
+        if upload.size > uploads.MAX_BYTES:
+            raise ValidationError(_("Files are limited to 10 MB."))
+        content = upload.read()
+        content_type = uploads.sniff(content)
+        return qn.Upload(
+            uploads.safe_filename(upload.name, content_type), content_type, content
+        )
 
 
 def _decimal_answer(question: qn.Question, value: Decimal) -> Any:

@@ -580,6 +580,7 @@ class Response(models.Model):
             current = Response.objects.select_for_update().get(pk=self.pk)
             if not current.is_editable:
                 raise Locked(current.get_status_display())
+            posted = _store_uploads(posted, current, None, user)
             result = editing.merge(
                 current=current.answers,
                 current_meta=current.answer_meta,
@@ -905,6 +906,7 @@ class Use(models.Model):
             if not response.is_editable:
                 raise Locked(response.get_status_display())
             current = Use.objects.get(pk=self.pk)
+            posted = _store_uploads(posted, response, current, user)
             result = editing.merge(
                 current=current.answers,
                 current_meta=current.answer_meta,
@@ -995,6 +997,86 @@ def _number(value: Any, kind: type) -> tuple[Any, bool]:
         return kind(str(value)), False
     except (ValueError, InvalidOperation):
         return None, False
+
+
+class Attachment(models.Model):
+    """Evidence uploaded with an answer; kept in the database so app servers stay stateless."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    response = models.ForeignKey(
+        Response, models.CASCADE, related_name="attachments", verbose_name=_("response")
+    )
+    use = models.ForeignKey(
+        Use,
+        models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="attachments",
+        verbose_name=_("use"),
+    )
+    question_id = models.CharField(_("question"), max_length=10)
+    name = models.CharField(_("file name"), max_length=150)
+    content_type = models.CharField(_("content type"), max_length=100)
+    size = models.PositiveIntegerField(_("size in bytes"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    content = models.BinaryField(_("content"), editable=False)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        related_name="+",
+        verbose_name=_("uploaded by"),
+    )
+    uploaded_at = models.DateTimeField(_("uploaded at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["response", "question_id", "-uploaded_at"]
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @classmethod
+    def store(
+        cls,
+        upload: qn.Upload,
+        *,
+        response: Response,
+        use: Use | None,
+        question_id: str,
+        user: User,
+    ) -> dict[str, Any]:
+        """Keep an uploaded file and return the answer value that points to it."""
+        attachment = cls.objects.create(
+            response=response,
+            use=use,
+            question_id=question_id,
+            name=upload.name,
+            content_type=upload.content_type,
+            size=len(upload.data),
+            sha256=hashlib.sha256(upload.data).hexdigest(),
+            content=upload.data,
+            uploaded_by=user,
+        )
+        return {
+            "attachment": str(attachment.uuid),
+            "name": attachment.name,
+            "size": attachment.size,
+        }
+
+
+def _store_uploads(
+    posted: dict[str, Any], response: Response, use: Use | None, user: User
+) -> dict[str, Any]:
+    """Replace uploaded files in posted answers by references to stored attachments."""
+    return {
+        qid: Attachment.store(
+            value, response=response, use=use, question_id=qid, user=user
+        )
+        if isinstance(value, qn.Upload)
+        else value
+        for qid, value in posted.items()
+    }
 
 
 class Submission(models.Model):

@@ -220,7 +220,6 @@ def review_context(response: Response, uses: list[Use]) -> dict[str, Any]:
         rows = [
             (q.id, q.label.render(vendor), qn.display(q, org.get(q.id), vendor))
             for q in questionnaire.visible_questions(section, response.answers)
-            if q.type != "file"
         ]
         sections.append(
             {
@@ -237,7 +236,6 @@ def review_context(response: Response, uses: list[Use]) -> dict[str, Any]:
             rows = [
                 (q.id, q.label.render(vendor), qn.display(q, kept.get(q.id), vendor))
                 for q in questionnaire.visible_questions(register, use.answers, org)
-                if q.type != "file"
             ]
             blocks.append(
                 {**use_row(questionnaire, response, use, index), "rows": rows}
@@ -262,7 +260,21 @@ def review_context(response: Response, uses: list[Use]) -> dict[str, Any]:
                     "label": label,
                 }
         missing.append({"label": label, "url": url})
+    referenced = {
+        value["attachment"]
+        for answers in [org, *(u.answers for u in uses)]
+        for value in answers.values()
+        if isinstance(value, dict) and "attachment" in value
+    }
+    files = [
+        {
+            "name": a.name,
+            "url": reverse("survey-attachment", args=[response.uuid, a.uuid]),
+        }
+        for a in response.attachments.filter(uuid__in=referenced).only("uuid", "name")
+    ]
     return {
+        "files": files,
         "sections": sections,
         "use_blocks": blocks,
         "missing": missing,

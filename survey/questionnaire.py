@@ -336,6 +336,8 @@ def is_answered(question: Question, value: Any) -> bool:
     """Whether a stored value answers a question (Unknown counts as an answer)."""
     if value is None or value == "" or value == [] or value == {}:
         return False
+    if question.type == "file":
+        return isinstance(value, dict) and bool(value.get("attachment"))
     if question.type == "group":
         return isinstance(value, dict) and all(
             value.get(sub.id) for sub in question.subfields if sub.required
@@ -343,6 +345,15 @@ def is_answered(question: Question, value: Any) -> bool:
     if question.must_be:
         return value == question.must_be
     return True
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A checked file, on its way to being stored as an answer's attachment."""
+
+    name: str
+    content_type: str
+    data: bytes = field(repr=False)
 
 
 @dataclass(frozen=True)
@@ -373,6 +384,8 @@ def display(question: Question, value: Any, vendor: str) -> str:
             o.label.render(vendor) if (o := question.option(v)) else str(v)
             for v in values
         )
+    if question.type == "file" and isinstance(value, dict):
+        return str(value.get("name", ""))
     if question.type == "group" and isinstance(value, dict):
         return ", ".join(str(v) for v in value.values() if v)
     if question.type == "rows" and isinstance(value, list):

@@ -23,6 +23,7 @@ responses = [
     path("submit", views.submit, name="survey-submit"),
     path("receipt/", views.receipt, name="survey-receipt"),
     path("export.xlsx", views.export, name="survey-export"),
+    path("files/<uuid:attachment_uuid>", views.attachment, name="survey-attachment"),
 ]
 
 accounts = [

@@ -7,6 +7,7 @@ import tempfile
 from collections.abc import Callable
 from datetime import UTC
 from functools import wraps
+from io import BytesIO
 from typing import Any
 
 from django.contrib import messages
@@ -347,6 +348,7 @@ def _form(
     questionnaire = response.campaign.questionnaire.parsed
     return AnswerForm(
         request.POST if request.method == "POST" else None,
+        request.FILES if request.method == "POST" else None,
         section=current,
         vendor=response.campaign.vendor.name,
         answers=target.answers,
@@ -560,6 +562,22 @@ def export(request: HttpRequest, response_uuid: Any) -> FileResponse:
     )
     filename = f"{response.campaign.slug}-{response.organisation.uei}.xlsx"
     return FileResponse(handle, as_attachment=True, filename=filename)
+
+
+@login_required
+@never_cache
+@require_GET
+def attachment(
+    request: HttpRequest, response_uuid: Any, attachment_uuid: Any
+) -> FileResponse:
+    response = _response(request, response_uuid)
+    stored = get_object_or_404(response.attachments, uuid=attachment_uuid)
+    return FileResponse(
+        BytesIO(bytes(stored.content)),
+        as_attachment=True,
+        filename=stored.name,
+        content_type=stored.content_type,
+    )
 
 
 # Accounts ----------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from survey import demo
 from survey.models import (
+    Attachment,
     AuditEvent,
     Invitation,
     ReminderSent,
@@ -41,6 +42,16 @@ class AdminPagesTests(TestCase):
         )
         ReminderSent.objects.create(response=submitted, offset_hours=24)
         Invitation.issue(submitted.organisation, "new@northwind.example", "preparer")
+        Attachment.objects.create(
+            response=submitted,
+            question_id="E1b",
+            name="plan.pdf",
+            size=5,
+            content_type="application/pdf",
+            sha256="0" * 64,
+            content=b"%PDF-",
+            uploaded_by=cls.superuser,
+        )
 
     def test_every_model_is_registered(self) -> None:
         from django.apps import apps

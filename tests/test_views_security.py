@@ -14,7 +14,14 @@ from django.test import Client, TestCase, TransactionTestCase
 from django.urls import URLPattern, reverse
 
 from survey import urls as survey_urls
-from survey.models import AuditEvent, Membership, Response, Submission, Use
+from survey.models import (
+    Attachment,
+    AuditEvent,
+    Membership,
+    Response,
+    Submission,
+    Use,
+)
 from tests.helpers import (
     complete_org_answers,
     complete_use_answers,
@@ -25,23 +32,49 @@ from tests.helpers import (
 )
 
 # One sample per URL keyword; a new keyword without a sample fails the walkers.
-SAMPLE_KWARGS = {"response_uuid", "section_id", "use_uuid"}
+SAMPLE_KWARGS = {"response_uuid", "section_id", "use_uuid", "attachment_uuid"}
 
 
 def response_patterns() -> list[URLPattern]:
     return list(survey_urls.responses)
 
 
-def reverse_for(pattern: URLPattern, response_uuid: Any, use_uuid: Any) -> str:
+def reverse_for(pattern: URLPattern, samples: dict[str, Any]) -> str:
     names = set(pattern.pattern.converters) | {"response_uuid"}
-    unknown = names - SAMPLE_KWARGS
+    unknown = names - set(SAMPLE_KWARGS)
     assert not unknown, f"No sample for URL keyword(s) {unknown} in {pattern.name}"
-    kwargs = {"response_uuid": response_uuid}
-    if "section_id" in names:
-        kwargs["section_id"] = "A"
-    if "use_uuid" in names:
-        kwargs["use_uuid"] = use_uuid
-    return reverse(pattern.name, kwargs=kwargs)
+    return reverse(pattern.name, kwargs={k: samples[k] for k in names})
+
+
+def samples_for(response: Response, use: Use, attachment: Attachment) -> dict[str, Any]:
+    return {
+        "response_uuid": response.uuid,
+        "section_id": "A",
+        "use_uuid": use.uuid,
+        "attachment_uuid": attachment.uuid,
+    }
+
+
+def random_samples() -> dict[str, Any]:
+    return {
+        "response_uuid": uuid.uuid4(),
+        "section_id": "A",
+        "use_uuid": uuid.uuid4(),
+        "attachment_uuid": uuid.uuid4(),
+    }
+
+
+def make_attachment(response: Response) -> Attachment:
+    return Attachment.objects.create(
+        response=response,
+        question_id="E1b",
+        name="plan.pdf",
+        content_type="application/pdf",
+        size=5,
+        sha256="0" * 64,
+        content=b"%PDF-",
+        uploaded_by=make_user(),
+    )
 
 
 def snapshot() -> tuple[Any, ...]:
@@ -72,6 +105,9 @@ class IsolationTests(TestCase):
         cls.use_a = Use.objects.create(
             response=cls.response_a, answers=complete_use_answers()
         )
+        cls.samples_a = samples_for(
+            cls.response_a, cls.use_a, make_attachment(cls.response_a)
+        )
         make_response(campaign, cls.org_b)
         cls.b1 = make_user("b1@beta.example", cls.org_b, Membership.Role.SIGNATORY)
 
@@ -82,11 +118,11 @@ class IsolationTests(TestCase):
             for method in ("get", "post"):
                 with self.subTest(url=pattern.name, method=method):
                     theirs = getattr(self.client, method)(
-                        reverse_for(pattern, self.response_a.uuid, self.use_a.uuid),
+                        reverse_for(pattern, self.samples_a),
                         {"A1": "Injected", "D1": "Injected"},
                     )
                     missing = getattr(self.client, method)(
-                        reverse_for(pattern, uuid.uuid4(), uuid.uuid4()),
+                        reverse_for(pattern, random_samples()),
                         {"A1": "Injected"},
                     )
                     if theirs.status_code == 405:  # GET-only page asked to POST
@@ -106,7 +142,7 @@ class IsolationTests(TestCase):
 
     def test_anonymous_users_are_sent_to_log_in(self) -> None:
         for pattern in response_patterns():
-            path = reverse_for(pattern, self.response_a.uuid, self.use_a.uuid)
+            path = reverse_for(pattern, self.samples_a)
             with self.subTest(url=pattern.name):
                 reply = self.client.post(path)
                 if pattern.name.endswith("autosave"):
@@ -181,12 +217,13 @@ class DeadlineGateTests(TestCase):
             response=cls.response, answers=complete_use_answers()
         )
         cls.signatory = make_user(organisation=org, role=Membership.Role.SIGNATORY)
+        cls.samples = samples_for(cls.response, cls.use, make_attachment(cls.response))
 
     def post_everywhere(self) -> dict[str, int]:
         self.client.force_login(self.signatory)
         codes = {}
         for pattern in response_patterns():
-            path = reverse_for(pattern, self.response.uuid, self.use.uuid)
+            path = reverse_for(pattern, self.samples)
             codes[pattern.name] = self.client.post(
                 path, {"A1": "Late", "D1": "Late"}
             ).status_code

@@ -118,10 +118,17 @@
   form.addEventListener("change", function () { dirty = true; });
   form.addEventListener("submit", function () { dirty = false; });
 
+  // Files go with an explicit save only: resending them every few seconds would be waste.
+  function draft() {
+    var data = new FormData(form);
+    form.querySelectorAll("input[type=file]").forEach(function (input) { data.delete(input.name); });
+    return data;
+  }
+
   function save() {
     if (!dirty || busy) { return; }
     busy = true; dirty = false;
-    fetch(url, { method: "POST", body: new FormData(form), credentials: "same-origin",
+    fetch(url, { method: "POST", body: draft(), credentials: "same-origin",
                  headers: { "Accept": "application/json" } })
       .then(function (reply) {
         return reply.json().then(function (data) { return { code: reply.status, data: data }; });
@@ -146,7 +153,7 @@
   }
   setInterval(save, 15000);
   window.addEventListener("pagehide", function () {
-    if (dirty && navigator.sendBeacon) { navigator.sendBeacon(url, new FormData(form)); }
+    if (dirty && navigator.sendBeacon) { navigator.sendBeacon(url, draft()); }
   });
   if (sessionSeconds > 180) {
     setInterval(function () {
