@@ -390,6 +390,10 @@ class Membership(models.Model):
         )
 
 
+class InvalidTransition(ValidationError):
+    """A review verb was applied to a response in a status it does not start from."""
+
+
 class ResponseQuerySet(models.QuerySet["Response"]):
     def for_user(self, user: Any) -> ResponseQuerySet:
         """Responses of the organisations the user belongs to."""
@@ -625,6 +629,153 @@ class Response(models.Model):
         self.completeness = completeness(
             questionnaire, answers, [u.answers for u in counted]
         )
+
+    # Review workflow (spec §3.1). Each verb moves the status with one conditional UPDATE
+    # so that two reviewers acting at once cannot both win, then records an audit event.
+    REVIEWABLE = (Status.SUBMITTED, Status.IN_REVIEW, Status.ESCALATED)
+    TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
+        "start_review": ((Status.SUBMITTED,), Status.IN_REVIEW),
+        "accept": (REVIEWABLE, Status.ACCEPTED),
+        "return_for_clarification": (REVIEWABLE, Status.RETURNED),
+        "escalate": ((Status.SUBMITTED, Status.IN_REVIEW), Status.ESCALATED),
+        "reopen": ((Status.ACCEPTED, Status.ESCALATED), Status.IN_PROGRESS),
+    }
+
+    def _transition(
+        self, verb: str, user: User, **details: Any
+    ) -> tuple[str, datetime]:
+        sources, target = self.TRANSITIONS[verb]
+        now = timezone.now()
+        previous = self.status
+        claimed = Response.objects.filter(pk=self.pk, status__in=sources).update(
+            status=target, reviewed_by=user, reviewed_at=now, updated_at=now
+        )
+        if not claimed:
+            self.refresh_from_db(fields=["status"])
+            raise InvalidTransition(
+                _("A response that is %(status)s cannot be moved that way."),
+                params={"status": self.get_status_display()},
+            )
+        self.status, self.reviewed_by, self.reviewed_at = target, user, now
+        AuditEvent.record(
+            f"response.{verb}",
+            actor=user,
+            obj=self,
+            organisation=self.organisation,
+            campaign=self.campaign,
+            previous=previous,
+            status=target,
+            **details,
+        )
+        return previous, now
+
+    def start_review(self, user: User) -> None:
+        with transaction.atomic():
+            self._transition("start_review", user)
+
+    def accept(self, user: User) -> None:
+        with transaction.atomic():
+            self._transition("accept", user)
+
+    def escalate(self, user: User, note: str = "") -> None:
+        with transaction.atomic():
+            self._transition("escalate", user, note=note)
+
+    def reopen(self, user: User, reason: str) -> None:
+        """Unlock an accepted or escalated response so its organisation can amend it.
+
+        The next submit adds a new Submission number; earlier ones are kept unchanged.
+        """
+        if not reason.strip():
+            raise ValidationError(_("Give a reason for reopening."))
+        with transaction.atomic():
+            self._transition("reopen", user, reason=reason)
+
+    def return_for_clarification(
+        self, user: User, comments: list[tuple[str, Use | None, str]]
+    ) -> list[ReviewComment]:
+        """Send the response back to its organisation with findings on given questions."""
+        comments = [(q, use, text.strip()) for q, use, text in comments if text.strip()]
+        if not comments:
+            raise ValidationError(_("Comment on at least one question."))
+        known = {q.id for q in self.campaign.questionnaire.parsed.questions}
+        unknown = sorted({q for q, _use, _text in comments if q not in known})
+        if unknown:
+            raise ValidationError(
+                _("Unknown questions: %(ids)s."), params={"ids": ", ".join(unknown)}
+            )
+        with transaction.atomic():
+            self._transition(
+                "return_for_clarification",
+                user,
+                questions=[q for q, _use, _text in comments],
+            )
+            return ReviewComment.objects.bulk_create(
+                ReviewComment(
+                    response=self, question_id=q, use=use, text=text, author=user
+                )
+                for q, use, text in comments
+            )
+
+    def override(self, user: User, band: str, justification: str) -> None:
+        """Set a reviewer's band beside the computed tier, which is kept as it was."""
+        if band and band not in scoring.Band.ORDER:
+            raise ValidationError(_("Unknown band: %(band)s."), params={"band": band})
+        if not justification.strip():
+            raise ValidationError(_("An override needs a justification."))
+        with transaction.atomic():
+            claimed = Response.objects.filter(
+                pk=self.pk, status__in=[*self.REVIEWABLE, self.Status.ACCEPTED]
+            ).update(override_band=band, override_justification=justification)
+            if not claimed:
+                raise InvalidTransition(
+                    _("Only a submitted response can have its band overridden.")
+                )
+            previous = self.override_band
+            self.override_band, self.override_justification = band, justification
+            AuditEvent.record(
+                "response.band_overridden",
+                actor=user,
+                obj=self,
+                organisation=self.organisation,
+                campaign=self.campaign,
+                computed=self.tier,
+                previous=previous,
+                band=band,
+                justification=justification,
+            )
+
+    @property
+    def band(self) -> str:
+        """The band that counts: the reviewer's override, else the computed tier."""
+        return self.override_band or self.tier
+
+    def grant_extension(self, user: User, deadline: datetime, reason: str) -> None:
+        """Give this organisation a later deadline than the campaign's."""
+        if timezone.is_naive(deadline):
+            raise ValidationError(_("The new deadline needs a time zone."))
+        if deadline <= self.campaign.deadline:
+            raise ValidationError(
+                _("An extension must end after the campaign deadline.")
+            )
+        if not reason.strip():
+            raise ValidationError(_("Give a reason for the extension."))
+        with transaction.atomic():
+            previous = self.extended_deadline
+            Response.objects.filter(pk=self.pk).update(
+                extended_deadline=deadline, extension_reason=reason
+            )
+            self.extended_deadline, self.extension_reason = deadline, reason
+            AuditEvent.record(
+                "response.extension_granted",
+                actor=user,
+                obj=self,
+                organisation=self.organisation,
+                campaign=self.campaign,
+                previous=previous.isoformat() if previous else None,
+                deadline=deadline.isoformat(),
+                reason=reason,
+            )
 
 
 def completeness(
