@@ -96,7 +96,7 @@ def parse(table: list[list[str]]) -> tuple[list[Row], list[Problem]]:
             )
         else:
             index[column] = found
-    if problems:
+    if not index:
         return [], problems
     if len(table) - 1 > MAX_ROWS:
         return [], [Problem(1, "", _("At most %(n)d rows per file.") % {"n": MAX_ROWS})]
@@ -106,7 +106,10 @@ def parse(table: list[list[str]]) -> tuple[list[Row], list[Problem]]:
         if not any(cells):
             continue
         values = {
-            column: cells[i] if i < len(cells) else "" for column, i in index.items()
+            column: cells[index[column]]
+            if column in index and index[column] < len(cells)
+            else ""
+            for column in COLUMNS
         }
         row = Row(
             line=line,
@@ -119,18 +122,21 @@ def parse(table: list[list[str]]) -> tuple[list[Row], list[Problem]]:
             email=values["email"].strip().lower(),
             role=values["role"].strip().lower(),
         )
-        problems += _check(row, seen)
+        # Rows are checked even when a column is missing, so one upload shows everything.
+        problems += _check(row, seen, set(index))
         rows.append(row)
+    problems.sort(key=lambda p: p.line)
     if not rows and not problems:
         problems.append(Problem(2, "", _("The file has no rows.")))
     return rows, problems
 
 
-def _check(row: Row, seen: dict[str, int]) -> list[Problem]:
+def _check(row: Row, seen: dict[str, int], present: set[str]) -> list[Problem]:
     problems = []
 
     def problem(column: str, message: str) -> None:
-        problems.append(Problem(row.line, column, message))
+        if column in present:
+            problems.append(Problem(row.line, column, message))
 
     if not row.legal_name:
         problem("legal_name", _("The legal name is missing."))
