@@ -17,6 +17,7 @@ STAGES = [
     ("in_review", _("In review")),
     ("accepted", _("Accepted")),
 ]
+_LABELS = dict(STAGES)
 _REVIEW = {Response.Status.IN_REVIEW, Response.Status.ESCALATED}
 
 
@@ -42,6 +43,7 @@ def stage(response: Response) -> str:
 class Row:
     response: Response
     stage: str
+    stage_label: str
     late: bool
     responded: bool
 
@@ -65,7 +67,8 @@ def campaign_progress(campaign: Campaign, now: datetime) -> Progress:
         deadline = response.effective_deadline
         responded = response.submitted_at is not None
         late = (response.submitted_at or now) > deadline
-        rows.append(Row(response, stage(response), late, responded))
+        key = stage(response)
+        rows.append(Row(response, key, str(_LABELS[key]), late, responded))
     counts = [
         (key, str(label), sum(1 for r in rows if r.stage == key))
         for key, label in STAGES
