@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from survey import progress
@@ -96,7 +96,7 @@ class CampaignAdmin(CampaignScopedAdmin):
                 **self.admin_site.each_context(request),
                 "opts": self.opts,
                 "original": campaign,
-                "title": _t("Progress: %(title)s") % {"title": campaign.title},
+                "title": gettext("Progress: %(title)s") % {"title": campaign.title},
                 "progress": state,
                 "countdown": progress.countdown(state.remaining),
                 "deadline": _local_both(campaign),

@@ -12,7 +12,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from survey import imports
@@ -55,7 +55,8 @@ class InvitationAdmin(admin.ModelAdmin):
                 sent += 1
         self.message_user(
             request,
-            _t("%(n)d invitation(s) sent; accepted ones were skipped.") % {"n": sent},
+            gettext("%(n)d invitation(s) sent; accepted ones were skipped.")
+            % {"n": sent},
         )
 
     def get_urls(self) -> list[URLPattern]:
@@ -83,7 +84,7 @@ class InvitationAdmin(admin.ModelAdmin):
                 table = imports.read_table(upload.name, upload.read())
             except Exception as error:  # noqa: BLE001 – any unreadable file is a form error
                 form.add_error(
-                    "file", _t("The file cannot be read: %(e)s") % {"e": error}
+                    "file", gettext("The file cannot be read: %(e)s") % {"e": error}
                 )
             else:
                 rows, problems = imports.parse(table)
@@ -96,7 +97,7 @@ class InvitationAdmin(admin.ModelAdmin):
             {
                 **self.admin_site.each_context(request),
                 "opts": self.opts,
-                "title": _t("Import organisations and contacts"),
+                "title": gettext("Import organisations and contacts"),
                 "form": form,
                 "problems": problems,
             },
@@ -120,7 +121,7 @@ class InvitationAdmin(admin.ModelAdmin):
                 send_invitation(invitation, token, actor=request.user)
         self.message_user(
             request,
-            _t(
+            gettext(
                 "%(rows)d row(s) imported: %(orgs)d new organisation(s), "
                 "%(invitations)d invitation(s)."
             )

@@ -16,7 +16,7 @@ from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
@@ -253,7 +253,7 @@ class ResponseAdmin(CampaignScopedAdmin):
     @admin.display(description=_("band"), ordering="_band")
     def effective_band(self, obj: Response) -> str:
         if obj.override_band:
-            return _t("%(band)s (override; computed %(tier)s)") % {
+            return gettext("%(band)s (override; computed %(tier)s)") % {
                 "band": obj.override_band,
                 "tier": obj.tier,
             }
@@ -343,7 +343,7 @@ class ResponseAdmin(CampaignScopedAdmin):
                 done += 1
         self.message_user(
             request,
-            _t("%(action)s: %(done)d done, %(skipped)d skipped (wrong status).")
+            gettext("%(action)s: %(done)d done, %(skipped)d skipped (wrong status).")
             % {"action": SIMPLE_VERBS[verb], "done": done, "skipped": skipped},
             messages.SUCCESS if not skipped else messages.WARNING,
         )
@@ -453,7 +453,7 @@ class ResponseAdmin(CampaignScopedAdmin):
         else:
             self.message_user(
                 request,
-                _t("%(action)s: done; the response is now %(status)s.")
+                gettext("%(action)s: done; the response is now %(status)s.")
                 % {
                     "action": SIMPLE_VERBS[verb],
                     "status": response.get_status_display(),
@@ -471,12 +471,12 @@ class ResponseAdmin(CampaignScopedAdmin):
             except ValidationError as error:
                 form.add_error(None, error)
             else:
-                self.message_user(request, _t("Returned for clarification."))
+                self.message_user(request, gettext("Returned for clarification."))
                 return self._back(response)
         return self._page(
             request,
             response,
-            _t("Return for clarification"),
+            gettext("Return for clarification"),
             form=form,
             groups=form.groups,
         )
@@ -490,9 +490,11 @@ class ResponseAdmin(CampaignScopedAdmin):
             except ValidationError as error:
                 form.add_error(None, error)
             else:
-                self.message_user(request, _t("Reopened for an amendment."))
+                self.message_user(request, gettext("Reopened for an amendment."))
                 return self._back(response)
-        return self._page(request, response, _t("Reopen for an amendment"), form=form)
+        return self._page(
+            request, response, gettext("Reopen for an amendment"), form=form
+        )
 
     def override_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         response = self._response_for(request, object_id, "review")
@@ -513,12 +515,12 @@ class ResponseAdmin(CampaignScopedAdmin):
             except ValidationError as error:
                 form.add_error(None, error)
             else:
-                self.message_user(request, _t("Band override saved."))
+                self.message_user(request, gettext("Band override saved."))
                 return self._back(response)
         return self._page(
             request,
             response,
-            _t("Override the band (computed: %(tier)s)") % {"tier": response.tier},
+            gettext("Override the band (computed: %(tier)s)") % {"tier": response.tier},
             form=form,
         )
 
@@ -536,12 +538,12 @@ class ResponseAdmin(CampaignScopedAdmin):
             except ValidationError as error:
                 form.add_error(None, error)
             else:
-                self.message_user(request, _t("Extension granted."))
+                self.message_user(request, gettext("Extension granted."))
                 return self._back(response)
         return self._page(
             request,
             response,
-            _t("Grant an extension (campaign deadline: %(deadline)s)")
+            gettext("Grant an extension (campaign deadline: %(deadline)s)")
             % {"deadline": _local(response.campaign.deadline, zone)},
             form=form,
         )
@@ -567,7 +569,7 @@ class ResponseAdmin(CampaignScopedAdmin):
                 **self.admin_site.each_context(request),
                 "opts": self.opts,
                 "original": response,
-                "title": _t("Changes between submitted versions"),
+                "title": gettext("Changes between submitted versions"),
                 "numbers": numbers,
                 "before": before,
                 "after": after,
