@@ -42,3 +42,40 @@ class PermissionDenialAuditTests(TestCase):
         event = AuditEvent.objects.get(action="auth.permission_denied")
         self.assertEqual(event.actor, reviewer)
         self.assertEqual(event.details, {"path": address, "method": "GET"})
+
+
+class AdminChangeAuditTests(TestCase):
+    def test_admin_adds_changes_and_deletes_are_recorded(self) -> None:
+        from django.contrib.auth.models import Group
+
+        from survey.models import User, Vendor
+
+        root = User.objects.create_superuser("root@example.com", "x" * 16)
+        self.client.force_login(root)
+        self.client.post(reverse("admin:survey_vendor_add"), {"name": "Other AI"})
+        vendor = Vendor.objects.get(name="Other AI")
+        self.client.post(
+            reverse("admin:survey_vendor_change", args=[vendor.pk]),
+            {"name": "Other AI Inc."},
+        )
+        group = Group.objects.create(name="Temporary")
+        self.client.post(
+            reverse("admin:auth_group_delete", args=[group.pk]), {"post": "yes"}
+        )
+        events = list(
+            AuditEvent.objects.filter(action__startswith="admin.")
+            .order_by("at", "id")
+            .values_list("action", "object_type", "actor_email")
+        )
+        self.assertEqual(
+            events,
+            [
+                ("admin.added", "survey.vendor", "root@example.com"),
+                ("admin.changed", "survey.vendor", "root@example.com"),
+                ("admin.deleted", "auth.group", "root@example.com"),
+            ],
+        )
+        changed = AuditEvent.objects.get(action="admin.changed")
+        self.assertEqual(
+            changed.details["changes"], [{"changed": {"fields": ["Name"]}}]
+        )

@@ -17,6 +17,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from survey import progress
+from survey.admin.audited import AuditedMixin
 from survey.admin.scoping import CampaignScopedAdmin
 from survey.models import (
     Campaign,
@@ -28,13 +29,13 @@ from survey.models import (
 
 
 @admin.register(Vendor)
-class VendorAdmin(admin.ModelAdmin):
+class VendorAdmin(AuditedMixin, admin.ModelAdmin):
     list_display = ["name"]
     search_fields = ["name"]
 
 
 @admin.register(QuestionnaireVersion)
-class QuestionnaireVersionAdmin(admin.ModelAdmin):
+class QuestionnaireVersionAdmin(AuditedMixin, admin.ModelAdmin):
     list_display = ["key", "version", "title", "question_count", "created_at"]
     list_filter = ["key"]
     search_fields = ["key", "title"]

@@ -16,6 +16,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from survey import imports
+from survey.admin.audited import AuditedMixin
 from survey.admin.forms import ImportForm
 from survey.emails import send_invitation
 from survey.invitations import renew
@@ -26,7 +27,7 @@ SESSION_KEY = "survey_import_problems"
 
 
 @admin.register(Invitation)
-class InvitationAdmin(admin.ModelAdmin):
+class InvitationAdmin(AuditedMixin, admin.ModelAdmin):
     change_list_template = "admin/survey/invitation/change_list.html"
     list_display = [
         "email",

@@ -9,9 +9,10 @@ from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest
 
 from survey import roles
+from survey.admin.audited import AuditedMixin
 
 
-class CampaignScopedAdmin(admin.ModelAdmin):
+class CampaignScopedAdmin(AuditedMixin, admin.ModelAdmin):
     # The lookup from this model to its Campaign.
     campaign_path = "campaign"
     # True when the path crosses a many-valued relation (it would repeat rows).
