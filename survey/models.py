@@ -639,6 +639,11 @@ class Response(models.Model):
         "return_for_clarification": (REVIEWABLE, Status.RETURNED),
         "escalate": ((Status.SUBMITTED, Status.IN_REVIEW), Status.ESCALATED),
         "reopen": ((Status.ACCEPTED, Status.ESCALATED), Status.IN_PROGRESS),
+        # Admins only (spec §3.1), e.g. an organisation invited by mistake.
+        "withdraw": (
+            (*EDITABLE, Status.SUBMITTED, Status.IN_REVIEW, Status.ESCALATED),
+            Status.WITHDRAWN,
+        ),
     }
 
     def _transition(
@@ -690,6 +695,12 @@ class Response(models.Model):
             raise ValidationError(_("Give a reason for reopening."))
         with transaction.atomic():
             self._transition("reopen", user, reason=reason)
+
+    def withdraw(self, user: User, reason: str) -> None:
+        if not reason.strip():
+            raise ValidationError(_("Give a reason for withdrawing."))
+        with transaction.atomic():
+            self._transition("withdraw", user, reason=reason)
 
     def return_for_clarification(
         self, user: User, comments: list[tuple[str, Use | None, str]]

@@ -176,6 +176,16 @@ class ResponsePageTests(TestCase):
             ).exists()
         )
 
+    def test_withdraw_page_is_for_admins(self) -> None:
+        address = reverse("admin:survey_response_withdraw", args=[self.response.pk])
+        self.client.force_login(self.reviewer)
+        self.assertEqual(self.client.post(address, {"reason": "x"}).status_code, 403)
+        self.client.force_login(make_admin_officer())
+        result = self.client.post(address, {"reason": "Invited by mistake"})
+        self.assertRedirects(result, change_url(self.response))
+        self.response.refresh_from_db()
+        self.assertEqual(self.response.status, Response.Status.WITHDRAWN)
+
     def test_diff_page_compares_two_versions(self) -> None:
         self.response.accept(self.reviewer)
         self.response.reopen(self.reviewer, "Amend")

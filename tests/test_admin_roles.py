@@ -28,6 +28,8 @@ from tests.review_helpers import make_admin_officer, make_submitted
 
 PASSWORD = "demo-survey-2026"
 LOGIN = "login"
+# "officer" is a program-office admin: staff in the Admin group, not a superuser.
+ROLES = ("anonymous", "contractor", "reviewer", "superuser", "officer")
 
 # What a reviewer may open: read-only views of the survey's records, nothing else.
 REVIEWER_VIEWS = {
@@ -67,6 +69,7 @@ class RoleMatrixTests(TestCase):
         cls.superuser = User.objects.get(email=demo.ADMIN_EMAIL)
         cls.reviewer = User.objects.get(email=demo.REVIEWER_EMAIL)
         cls.contractor = User.objects.get(email="preparer@northwind.example")
+        cls.officer = make_admin_officer()
         cls.campaign = Campaign.objects.get(slug=demo.CAMPAIGN_SLUG)
         cls.response = (
             cls.campaign.responses.filter(status="submitted", uses__isnull=False)
@@ -102,6 +105,7 @@ class RoleMatrixTests(TestCase):
             "contractor": self.contractor,
             "reviewer": self.reviewer,
             "superuser": self.superuser,
+            "officer": self.officer,
         }
         if role in users:
             self.client.force_login(users[role])
@@ -113,6 +117,11 @@ class RoleMatrixTests(TestCase):
             if model not in REVIEWER_VIEWS or view in ("add", "delete"):
                 return 403
             return 200
+        if role == "officer" and model is Group:
+            # Only superusers manage roles.
+            return 403
+        if role == "officer" and model is Response and view == "delete":
+            return 403
         if view == "add" and model in NO_ADD:
             return 403
         if view == "delete" and model in NO_DELETE:
@@ -134,7 +143,7 @@ class RoleMatrixTests(TestCase):
                 if m._meta.app_label in ("survey", "auth")
             },
         )
-        for role in ("anonymous", "contractor", "reviewer", "superuser"):
+        for role in ROLES:
             self.client.logout()
             self.login(role)
             for model, obj in self.objects.items():
@@ -159,6 +168,7 @@ class RoleMatrixTests(TestCase):
             "reopen": reverse("admin:survey_response_reopen", args=[pk]),
             "override": reverse("admin:survey_response_override", args=[pk]),
             "extension": reverse("admin:survey_response_extension", args=[pk]),
+            "withdraw": reverse("admin:survey_response_withdraw", args=[pk]),
             "diff": reverse("admin:survey_response_diff", args=[pk]),
             "progress": reverse(
                 "admin:survey_campaign_progress", args=[self.campaign.pk]
@@ -167,11 +177,17 @@ class RoleMatrixTests(TestCase):
             "problems": reverse("admin:survey_invitation_import_problems"),
         }
         expected = {
-            "reviewer": {"extension": 403, "import": 403, "problems": 403},
+            "reviewer": {
+                "extension": 403,
+                "withdraw": 403,
+                "import": 403,
+                "problems": 403,
+            },
             # No import has run yet: the report page sends back to the import form.
             "superuser": {"problems": 302},
+            "officer": {"problems": 302},
         }
-        for role in ("anonymous", "contractor", "reviewer", "superuser"):
+        for role in ROLES:
             self.client.logout()
             self.login(role)
             for name, address in pages.items():

@@ -71,7 +71,7 @@ class TransitionTests(TestCase):
         for verb, (sources, _target) in Response.TRANSITIONS.items():
             if verb == "return_for_clarification":
                 continue
-            args = ("reason",) if verb == "reopen" else ()
+            args = ("reason",) if verb in ("reopen", "withdraw") else ()
             for status in S.values:
                 if status in sources:
                     continue
@@ -88,12 +88,15 @@ class TransitionTests(TestCase):
         first.refresh_from_db()
         self.assertEqual(first.status, S.ACCEPTED)
 
-    def test_reopen_needs_a_reason(self) -> None:
+    def test_reopen_and_withdraw_need_a_reason(self) -> None:
         response = self.set_status(S.ACCEPTED)
         with self.assertRaises(ValidationError):
             response.reopen(self.reviewer, "  ")
+        response = self.set_status(S.SUBMITTED)
+        with self.assertRaises(ValidationError):
+            response.withdraw(self.reviewer, "")
         response.refresh_from_db()
-        self.assertEqual(response.status, S.ACCEPTED)
+        self.assertEqual(response.status, S.SUBMITTED)
 
 
 class ReturnForClarificationTests(TestCase):

@@ -8,7 +8,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from survey.admin.scoping import CampaignScopedAdmin
-from survey.models import AuditEvent, ReminderSent
+from survey.models import AuditEvent, ReminderSent, ReviewComment, Submission, Use
 
 
 class ReadOnlyAdmin(CampaignScopedAdmin):
@@ -49,3 +49,68 @@ class ReminderSentAdmin(ReadOnlyAdmin):
     campaign_path = "response__campaign"
     list_display = ["response", "offset_hours", "sent_at"]
     list_select_related = ["response__organisation", "response__campaign"]
+
+
+@admin.register(Use)
+class UseAdmin(CampaignScopedAdmin):
+    campaign_path = "response__campaign"
+    list_display = [
+        "name",
+        "response",
+        "channel",
+        "supply_tier",
+        "function",
+        "days",
+        "cost",
+        "dri",
+        "band",
+    ]
+    list_filter = [
+        "band",
+        "channel",
+        "classification",
+        "function",
+        ("response__campaign", admin.RelatedOnlyFieldListFilter),
+    ]
+    search_fields = ["name", "intermediary", "response__organisation__legal_name"]
+    list_select_related = ["response__organisation", "response__campaign"]
+    readonly_fields = [f.name for f in Use._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(Submission)
+class SubmissionAdmin(CampaignScopedAdmin):
+    campaign_path = "response__campaign"
+    list_display = ["response", "number", "submitted_at", "submitted_by", "sha256"]
+    list_filter = [("response__campaign", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["response__organisation__legal_name", "sha256"]
+    list_select_related = [
+        "response__organisation",
+        "response__campaign",
+        "submitted_by",
+    ]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(ReviewComment)
+class ReviewCommentAdmin(CampaignScopedAdmin):
+    campaign_path = "response__campaign"
+    list_display = ["response", "question_id", "author", "created_at", "resolved_at"]
+    list_filter = [("response__campaign", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["response__organisation__legal_name", "text"]
+    list_select_related = ["response__organisation", "response__campaign", "author"]
+    # Comments are written through "return for clarification", which also moves the status.
+    readonly_fields = ["response", "question_id", "use", "author", "created_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
