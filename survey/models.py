@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import secrets
 import uuid
 from datetime import datetime, timedelta
@@ -28,6 +29,8 @@ from django.utils.translation import gettext_lazy as _
 from survey import questionnaire as qn
 from survey import scoring
 from survey.deadlines import validate_time_zone
+
+audit_log = logging.getLogger("survey.audit")
 
 UEI_RE = r"^[A-HJ-NP-Z1-9][A-HJ-NP-Z0-9]{11}$"
 CAGE_RE = r"^[A-Z0-9]{5}$"
@@ -1267,7 +1270,7 @@ class AuditEvent(models.Model):
         ip: str | None = None,
         **details: Any,
     ) -> AuditEvent:
-        return cls.objects.create(
+        event = cls.objects.create(
             action=action,
             actor=actor if getattr(actor, "pk", None) else None,
             actor_email=getattr(actor, "email", "") or "",
@@ -1278,3 +1281,20 @@ class AuditEvent(models.Model):
             ip=ip,
             details=details,
         )
+        # One structured line per event (AC-8). Identifiers only: details can hold
+        # free text, which stays in the database.
+        audit_log.info(
+            "%s",
+            json.dumps(
+                {
+                    "at": event.at.isoformat(),
+                    "event": action,
+                    "user_id": event.actor_id,
+                    "organisation_id": event.organisation_id,
+                    "campaign_id": event.campaign_id,
+                    "object": f"{event.object_type}:{event.object_id}",
+                    "ip": ip,
+                }
+            ),
+        )
+        return event

@@ -79,3 +79,24 @@ class AdminChangeAuditTests(TestCase):
         self.assertEqual(
             changed.details["changes"], [{"changed": {"fields": ["Name"]}}]
         )
+
+
+class AuditLogLineTests(TestCase):
+    def test_each_event_is_one_json_line_without_details(self) -> None:
+        import json
+
+        user = make_user("pat@example.com")
+        with self.assertLogs("survey.audit", "INFO") as captured:
+            AuditEvent.record(
+                "response.band_overridden",
+                actor=user,
+                ip="192.0.2.9",
+                justification="secret\nnote",
+            )
+        (line,) = captured.output
+        self.assertNotIn("secret", line)
+        record = json.loads(line.split(":", 2)[2])
+        self.assertEqual(record["event"], "response.band_overridden")
+        self.assertEqual(record["user_id"], user.pk)
+        self.assertEqual(record["ip"], "192.0.2.9")
+        self.assertTrue(record["at"].endswith("+00:00"))
