@@ -15,6 +15,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from survey.models import (
@@ -174,6 +175,45 @@ def _check(row: Row, seen: dict[str, int], present: set[str]) -> list[Problem]:
             _("The role must be one of: %(roles)s.")
             % {"roles": ", ".join(sorted(ROLES))},
         )
+    return problems
+
+
+def conflicts(rows: list[Row]) -> list[Problem]:
+    """Rows that repeat what the database already holds: a member, or a pending invitation."""
+    emails = {row.email for row in rows}
+    members = set(
+        Membership.objects.filter(user__email__in=emails).values_list(
+            "user__email", "organisation__uei"
+        )
+    )
+    pending = set(
+        Invitation.objects.filter(
+            email__in=emails, accepted_at__isnull=True, expires_at__gt=timezone.now()
+        ).values_list("email", "organisation__uei")
+    )
+    problems = []
+    for row in rows:
+        if (row.email, row.uei) in members:
+            problems.append(
+                Problem(
+                    row.line,
+                    "email",
+                    _("%(value)s is already a member of this organisation.")
+                    % {"value": row.email},
+                )
+            )
+        elif (row.email, row.uei) in pending:
+            problems.append(
+                Problem(
+                    row.line,
+                    "email",
+                    _(
+                        "%(value)s already has a pending invitation to this "
+                        "organisation; resend it instead."
+                    )
+                    % {"value": row.email},
+                )
+            )
     return problems
 
 

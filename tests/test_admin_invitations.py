@@ -57,6 +57,12 @@ class ImportPageTests(TestCase):
         self.assertEqual(imported.details["rows"], 3)
         self.assertEqual(imported.campaign, self.campaign)
 
+    def test_importing_the_same_file_twice_is_refused(self) -> None:
+        self.upload("contacts.xlsx", xlsx([HEADER, *GOOD]), send=False)
+        page = self.upload("contacts.xlsx", xlsx([HEADER, *GOOD]), send=False)
+        self.assertContains(page, "already has a pending invitation", count=3)
+        self.assertEqual(Invitation.objects.count(), 3)
+
     def test_emails_can_wait(self) -> None:
         self.upload("contacts.csv", csv_bytes([HEADER, *GOOD]), send=False)
         self.assertEqual(Invitation.objects.count(), 3)

@@ -122,3 +122,19 @@ class ApplyTests(TestCase):
         self.assertEqual(invitation.full_name, "Pat Doe")
         existing.refresh_from_db()
         self.assertEqual(existing.legal_name, "Birch (old)")
+
+
+class ConflictTests(TestCase):
+    def test_members_and_pending_invitations_are_reported(self) -> None:
+        from tests.helpers import make_user
+
+        acme = make_organisation(uei="ACMEWDGT1234")
+        make_user("pat@acme.example", organisation=acme)
+        Invitation.issue(acme, "sam@acme.example", "preparer")
+        # The same person may be invited to another organisation.
+        Invitation.issue(make_organisation(), "lee@birch.example", "preparer")
+        rows, _ = imports.parse([HEADER, *GOOD])
+        self.assertEqual(
+            [(p.line, p.column) for p in imports.conflicts(rows)],
+            [(2, "email"), (3, "email")],
+        )

@@ -89,6 +89,9 @@ class InvitationAdmin(AuditedMixin, admin.ModelAdmin):
                 )
             else:
                 rows, problems = imports.parse(table)
+                problems = sorted(
+                    problems + imports.conflicts(rows), key=lambda p: p.line
+                )
                 if not problems:
                     return self._import(request, form, rows)
                 request.session[SESSION_KEY] = imports.error_report(problems)
