@@ -221,3 +221,46 @@ class BulkActionTests(TestCase):
         draft.refresh_from_db()
         self.assertEqual(submitted.status, Response.Status.ACCEPTED)
         self.assertEqual(draft.status, Response.Status.INVITED)
+
+    def test_bulk_return_asks_for_a_comment_then_returns_each(self) -> None:
+        first, second = make_submitted(), None
+        campaign = first.campaign
+        second = make_submitted(campaign)
+        reviewer = make_reviewer(campaign)
+        self.client.force_login(reviewer)
+        selection = {
+            "action": "return_selected",
+            "_selected_action": [first.pk, second.pk],
+        }
+        page = self.client.post(CHANGELIST, selection)
+        self.assertContains(page, 'name="comment"')
+        self.assertContains(page, '<option value="B2">', html=False)
+        first.refresh_from_db()
+        self.assertEqual(first.status, Response.Status.SUBMITTED)
+        page = self.client.post(
+            CHANGELIST,
+            {**selection, "apply": "1", "question": "B2", "comment": "Which cloud?"},
+            follow=True,
+        )
+        self.assertContains(page, "2 done, 0 skipped")
+        for response in (first, second):
+            response.refresh_from_db()
+            self.assertEqual(response.status, Response.Status.RETURNED)
+            self.assertEqual(
+                list(response.comments.values_list("question_id", "text")),
+                [("B2", "Which cloud?")],
+            )
+
+    def test_bulk_reopen_needs_a_reason(self) -> None:
+        response = make_submitted()
+        reviewer = make_reviewer(response.campaign)
+        response.accept(reviewer)
+        self.client.force_login(reviewer)
+        selection = {"action": "reopen_selected", "_selected_action": [response.pk]}
+        page = self.client.post(CHANGELIST, {**selection, "apply": "1", "reason": ""})
+        self.assertContains(page, "This field is required.")
+        response.refresh_from_db()
+        self.assertEqual(response.status, Response.Status.ACCEPTED)
+        self.client.post(CHANGELIST, {**selection, "apply": "1", "reason": "Amend"})
+        response.refresh_from_db()
+        self.assertEqual(response.status, Response.Status.IN_PROGRESS)

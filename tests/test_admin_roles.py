@@ -221,7 +221,17 @@ class RoleMatrixTests(TestCase):
 
     def test_bulk_actions_offered_by_role(self) -> None:
         for role, response_actions, invitation_status in [
-            ("reviewer", {"start_review_selected", "accept_selected"}, 403),
+            (
+                "reviewer",
+                {
+                    "start_review_selected",
+                    "accept_selected",
+                    "escalate_selected",
+                    "return_selected",
+                    "reopen_selected",
+                },
+                403,
+            ),
             ("superuser", {"start_review_selected", "delete_selected"}, 200),
         ]:
             self.client.logout()

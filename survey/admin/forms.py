@@ -79,6 +79,29 @@ class ReturnForm(forms.Form):
         ]
 
 
+class BulkReturnForm(forms.Form):
+    """One comment on one organisation-level question, for every selected response."""
+
+    question = forms.ChoiceField(label=_("Question"))
+    comment = forms.CharField(
+        label=_("Comment"), widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(self, responses: Any, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        seen: dict[str, str] = {}
+        versions = {r.campaign.questionnaire_id: r.campaign for r in responses}
+        for campaign in versions.values():
+            questionnaire = campaign.questionnaire.parsed
+            for section in questionnaire.sections:
+                if section.repeatable:
+                    continue
+                for question in section.questions:
+                    label = question.label.render(campaign.vendor.name)
+                    seen.setdefault(question.id, f"{question.id} – {label[:80]}")
+        self.fields["question"].choices = list(seen.items())
+
+
 class ReasonForm(forms.Form):
     reason = forms.CharField(
         label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3})

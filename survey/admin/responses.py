@@ -128,7 +128,13 @@ class ResponseAdmin(ReviewMixin, CampaignScopedAdmin):
         "organisation__cage_codes",
     ]
     list_select_related = ["organisation", "campaign"]
-    actions = ["start_review_selected", "accept_selected", "escalate_selected"]
+    actions = [
+        "start_review_selected",
+        "accept_selected",
+        "escalate_selected",
+        "return_selected",
+        "reopen_selected",
+    ]
     fieldsets = [
         (
             None,

@@ -19,7 +19,13 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from survey import readable
-from survey.admin.forms import ExtensionForm, OverrideForm, ReasonForm, ReturnForm
+from survey.admin.forms import (
+    BulkReturnForm,
+    ExtensionForm,
+    OverrideForm,
+    ReasonForm,
+    ReturnForm,
+)
 from survey.models import Response, Submission
 
 SIMPLE_VERBS = {
@@ -35,12 +41,18 @@ class ReviewMixin:
     # Workflow: bulk actions.
 
     def _apply_to_selection(
-        self, request: HttpRequest, queryset: QuerySet[Response], verb: str
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[Response],
+        label: Any,
+        call: Callable[[Response], Any],
     ) -> None:
         done = skipped = 0
-        for response in queryset.select_related("organisation", "campaign"):
+        for response in queryset.select_related(
+            "organisation", "campaign__questionnaire"
+        ):
             try:
-                getattr(response, verb)(request.user)
+                call(response)
             except ValidationError:
                 skipped += 1
             else:
@@ -48,27 +60,97 @@ class ReviewMixin:
         self.message_user(
             request,
             gettext("%(action)s: %(done)d done, %(skipped)d skipped (wrong status).")
-            % {"action": SIMPLE_VERBS[verb], "done": done, "skipped": skipped},
+            % {"action": label, "done": done, "skipped": skipped},
             messages.SUCCESS if not skipped else messages.WARNING,
         )
+
+    def _simple(
+        self, request: HttpRequest, queryset: QuerySet[Response], verb: str
+    ) -> None:
+        self._apply_to_selection(
+            request,
+            queryset,
+            SIMPLE_VERBS[verb],
+            lambda response: getattr(response, verb)(request.user),
+        )
+
+    def _bulk_form(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[Response],
+        form: Any,
+        title: str,
+    ) -> TemplateResponse:
+        # The intermediate page of an action that needs more input, as for delete.
+        return TemplateResponse(
+            request,
+            "admin/survey/response/bulk_form.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "title": title,
+                "form": form,
+                "responses": queryset.select_related("organisation", "campaign"),
+                "action": request.POST.get("action", ""),
+                "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
+            },
+        )
+
+    @admin.action(description=_("Return for clarification"), permissions=["review"])
+    def return_selected(
+        self, request: HttpRequest, queryset: QuerySet[Response]
+    ) -> TemplateResponse | None:
+        form = BulkReturnForm(
+            queryset, request.POST if "apply" in request.POST else None
+        )
+        if not form.is_valid():
+            return self._bulk_form(
+                request, queryset, form, gettext("Return for clarification")
+            )
+        comment = (form.cleaned_data["question"], None, form.cleaned_data["comment"])
+        self._apply_to_selection(
+            request,
+            queryset,
+            _("Return for clarification"),
+            lambda r: r.return_for_clarification(request.user, [comment]),
+        )
+        return None
+
+    @admin.action(description=_("Reopen for an amendment"), permissions=["review"])
+    def reopen_selected(
+        self, request: HttpRequest, queryset: QuerySet[Response]
+    ) -> TemplateResponse | None:
+        form = ReasonForm(request.POST if "apply" in request.POST else None)
+        if not form.is_valid():
+            return self._bulk_form(
+                request, queryset, form, gettext("Reopen for an amendment")
+            )
+        reason = form.cleaned_data["reason"]
+        self._apply_to_selection(
+            request,
+            queryset,
+            _("Reopen for an amendment"),
+            lambda r: r.reopen(request.user, reason),
+        )
+        return None
 
     @admin.action(description=_("Start review"), permissions=["review"])
     def start_review_selected(
         self, request: HttpRequest, queryset: QuerySet[Response]
     ) -> None:
-        self._apply_to_selection(request, queryset, "start_review")
+        self._simple(request, queryset, "start_review")
 
     @admin.action(description=_("Accept"), permissions=["review"])
     def accept_selected(
         self, request: HttpRequest, queryset: QuerySet[Response]
     ) -> None:
-        self._apply_to_selection(request, queryset, "accept")
+        self._simple(request, queryset, "accept")
 
     @admin.action(description=_("Escalate"), permissions=["review"])
     def escalate_selected(
         self, request: HttpRequest, queryset: QuerySet[Response]
     ) -> None:
-        self._apply_to_selection(request, queryset, "escalate")
+        self._simple(request, queryset, "escalate")
 
     # Workflow: pages of one response.
 
