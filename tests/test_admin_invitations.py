@@ -93,6 +93,10 @@ class ImportPageTests(TestCase):
         self.assertEqual([ln.split(",")[0] for ln in lines[1:]], ["1", "2", "3", "4"])
         self.assertIn("ACMEWDGT123O", lines[2])
 
+    def test_a_huge_file_is_refused_before_reading(self) -> None:
+        page = self.upload("contacts.csv", b"x" * (5 * 1024 * 1024 + 1))
+        self.assertContains(page, "The file is larger than 5 MB.")
+
     def test_an_unreadable_file_is_a_form_error(self) -> None:
         page = self.upload("contacts.xlsx", b"not a zip file")
         self.assertContains(page, "The file cannot be read")

@@ -148,6 +148,18 @@ class ImportForm(forms.Form):
             "(preparer or signatory)."
         ),
     )
+    # Far above any real contact list; refuses zip bombs and mistakes early.
+    MAX_BYTES = 5 * 1024 * 1024
+
     send_emails = forms.BooleanField(
         label=_("Send the invitation emails now"), required=False, initial=True
     )
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        if upload.size > self.MAX_BYTES:
+            raise forms.ValidationError(
+                _("The file is larger than %(mb)d MB.")
+                % {"mb": self.MAX_BYTES // (1024 * 1024)}
+            )
+        return upload
