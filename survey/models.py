@@ -712,6 +712,10 @@ class Response(models.Model):
         comments = [(q, use, text.strip()) for q, use, text in comments if text.strip()]
         if not comments:
             raise ValidationError(_("Comment on at least one question."))
+        if any(
+            use is not None and use.response_id != self.pk for _q, use, _t in comments
+        ):
+            raise ValidationError(_("A comment names a use of another response."))
         known = {q.id for q in self.campaign.questionnaire.parsed.questions}
         unknown = sorted({q for q, _use, _text in comments if q not in known})
         if unknown:

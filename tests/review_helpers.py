@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.utils import timezone
@@ -34,7 +35,7 @@ USE = {
 }
 
 
-def make_staff(role: str, campaigns: list[Campaign] = (), **extra: Any) -> User:  # type: ignore[assignment]
+def make_staff(role: str, campaigns: Sequence[Campaign] = (), **extra: Any) -> User:
     groups = ensure_staff_groups()
     user = make_user(is_staff=True, **extra)
     user.groups.add(groups[role])

@@ -150,6 +150,14 @@ class ReturnForClarificationTests(TestCase):
             )
         self.assertFalse(ReviewComment.objects.exists())
 
+    def test_comments_name_uses_of_this_response(self) -> None:
+        other_use = make_submitted(self.response.campaign).uses.get()
+        with self.assertRaises(ValidationError):
+            self.response.return_for_clarification(
+                self.reviewer, [("D13", other_use, "Why?")]
+            )
+        self.assertFalse(ReviewComment.objects.exists())
+
     def test_a_draft_cannot_be_returned(self) -> None:
         Response.objects.filter(pk=self.response.pk).update(status=S.IN_PROGRESS)
         self.response.refresh_from_db()

@@ -27,7 +27,9 @@ BAND_CHOICES = [
 class ReturnForm(forms.Form):
     """One optional comment box beside every answered question of a response."""
 
-    def __init__(self, response: Response, uses: list[Use], *args: Any, **kwargs: Any):
+    def __init__(
+        self, response: Response, uses: list[Use], *args: Any, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         questionnaire = response.campaign.questionnaire.parsed
         vendor = response.campaign.vendor.name
