@@ -10,9 +10,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from survey.models import AuditEvent, Response, ReviewComment
+from survey.models import AuditEvent, Response, ReviewComment, Use
 from tests.helpers import make_campaign, make_response
-from tests.review_helpers import make_admin_officer, make_reviewer, make_submitted
+from tests.review_helpers import USE, make_admin_officer, make_reviewer, make_submitted
 
 CHANGELIST = reverse("admin:survey_response_changelist")
 
@@ -98,6 +98,18 @@ class ResponsePageTests(TestCase):
         self.assertContains(page, 'class="field-dri"')
         self.assertContains(page, 'name="verb" value="accept"')
         self.assertNotContains(page, "Grant extension")
+
+    def test_page_runs_a_bounded_number_of_queries(self) -> None:
+        self.client.force_login(self.reviewer)
+        self.client.get(change_url(self.response))
+        with CaptureQueriesContext(connection) as few:
+            self.client.get(change_url(self.response))
+        for position in range(2, 8):
+            Use.objects.create(response=self.response, position=position, answers=USE)
+        with CaptureQueriesContext(connection) as many:
+            page = self.client.get(change_url(self.response))
+        self.assertContains(page, "– use 7")
+        self.assertEqual(len(many), len(few))
 
     def test_workflow_button_moves_the_status(self) -> None:
         self.client.force_login(self.reviewer)
