@@ -173,3 +173,16 @@ class SendRemindersTests(TestCase):
         self.assertIn("2 reminder(s) sent.", out.getvalue())
         self.assertIn("0 reminder(s) sent.", out.getvalue())
         self.assertEqual(len(mail.outbox), 2)
+
+    def test_a_concurrent_run_that_claimed_first_wins(self) -> None:
+        """The unique row is claimed before sending: a second claimant sends nothing."""
+        self.assertIs(reminders._claim(self.idle, [72]), True)
+        self.assertIs(reminders._claim(self.idle, [168, 72]), False)
+        self.assertEqual(
+            list(
+                ReminderSent.objects.filter(response=self.idle).values_list(
+                    "offset_hours", flat=True
+                )
+            ),
+            [72],
+        )
