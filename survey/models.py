@@ -393,10 +393,6 @@ class Membership(models.Model):
         )
 
 
-class InvalidTransition(ValidationError):
-    """A review verb was applied to a response in a status it does not start from."""
-
-
 class ResponseQuerySet(models.QuerySet["Response"]):
     def for_user(self, user: Any) -> ResponseQuerySet:
         """Responses of the organisations the user belongs to."""
@@ -635,6 +631,9 @@ class Response(models.Model):
 
     # Review workflow (spec §3.1). Each verb moves the status with one conditional UPDATE
     # so that two reviewers acting at once cannot both win, then records an audit event.
+    class InvalidTransition(ValidationError):
+        """A review verb was applied in a status it does not start from."""
+
     REVIEWABLE = (Status.SUBMITTED, Status.IN_REVIEW, Status.ESCALATED)
     TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
         "start_review": ((Status.SUBMITTED,), Status.IN_REVIEW),
@@ -660,7 +659,7 @@ class Response(models.Model):
         )
         if not claimed:
             self.refresh_from_db(fields=["status"])
-            raise InvalidTransition(
+            raise Response.InvalidTransition(
                 _("A response that is %(status)s cannot be moved that way."),
                 params={"status": self.get_status_display()},
             )
@@ -746,7 +745,7 @@ class Response(models.Model):
                 pk=self.pk, status__in=[*self.REVIEWABLE, self.Status.ACCEPTED]
             ).update(override_band=band, override_justification=justification)
             if not claimed:
-                raise InvalidTransition(
+                raise Response.InvalidTransition(
                     _("Only a submitted response can have its band overridden.")
                 )
             previous = self.override_band

@@ -9,7 +9,7 @@ from django.test import TestCase
 from django.utils import timezone
 
 from survey import readable
-from survey.models import AuditEvent, InvalidTransition, Response, ReviewComment
+from survey.models import AuditEvent, Response, ReviewComment
 from tests.review_helpers import make_reviewer, make_submitted
 
 S = Response.Status
@@ -43,7 +43,7 @@ class TransitionTests(TestCase):
     def assert_refused(self, verb: str, source: str, *args: str) -> None:
         response = self.set_status(source)
         events = AuditEvent.objects.count()
-        with self.assertRaises(InvalidTransition):
+        with self.assertRaises(Response.InvalidTransition):
             getattr(response, verb)(self.reviewer, *args)
         response.refresh_from_db()
         self.assertEqual(response.status, source)
@@ -83,7 +83,7 @@ class TransitionTests(TestCase):
         first = self.set_status(S.IN_REVIEW)
         second = Response.objects.get(pk=first.pk)
         first.accept(self.reviewer)
-        with self.assertRaises(InvalidTransition):
+        with self.assertRaises(Response.InvalidTransition):
             second.escalate(self.reviewer)
         first.refresh_from_db()
         self.assertEqual(first.status, S.ACCEPTED)
@@ -161,7 +161,7 @@ class ReturnForClarificationTests(TestCase):
     def test_a_draft_cannot_be_returned(self) -> None:
         Response.objects.filter(pk=self.response.pk).update(status=S.IN_PROGRESS)
         self.response.refresh_from_db()
-        with self.assertRaises(InvalidTransition):
+        with self.assertRaises(Response.InvalidTransition):
             self.response.return_for_clarification(
                 self.reviewer, [("B3", None, "Check")]
             )
@@ -234,7 +234,7 @@ class OverrideTests(TestCase):
 
     def test_a_draft_cannot_be_overridden(self) -> None:
         Response.objects.filter(pk=self.response.pk).update(status=S.IN_PROGRESS)
-        with self.assertRaises(InvalidTransition):
+        with self.assertRaises(Response.InvalidTransition):
             self.response.override(self.reviewer, "low", "Because")
 
 
