@@ -1,8 +1,15 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
+
+
+@pytest.fixture(autouse=True)
+def _reset_language(request: pytest.FixtureRequest) -> None:
+    # A request served in French leaves French active in the test thread; later tests
+    # that read get_language() would then depend on the order the tests ran in.
+    from django.utils import translation
+
+    request.addfinalizer(lambda: translation.activate("en"))
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -13,13 +20,3 @@ def pytest_configure(config: pytest.Config) -> None:
     # Serve static files from the apps as in development: tests run no collectstatic.
     settings.WHITENOISE_AUTOREFRESH = True
     settings.WHITENOISE_USE_FINDERS = True
-
-
-@pytest.fixture(autouse=True)
-def _reset_language() -> Iterator[None]:
-    # A request served in French leaves French active in the test thread; later tests
-    # that read get_language() would then depend on the order the tests ran in.
-    yield
-    from django.utils import translation
-
-    translation.activate("en")
