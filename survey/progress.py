@@ -17,12 +17,15 @@ STAGES = [
     ("in_review", _("In review")),
     ("accepted", _("Accepted")),
 ]
-_LABELS = dict(STAGES)
+# Withdrawn responses are listed but left out of the counts: nobody waits for them.
+_LABELS = {**dict(STAGES), "withdrawn": _("Withdrawn")}
 _REVIEW = {Response.Status.IN_REVIEW, Response.Status.ESCALATED}
 
 
 def stage(response: Response) -> str:
     """The furthest stage reached; a returned response counts as started again."""
+    if response.status == Response.Status.WITHDRAWN:
+        return "withdrawn"
     if response.status == Response.Status.ACCEPTED:
         return "accepted"
     if response.status in _REVIEW:
@@ -55,6 +58,7 @@ class Progress:
     counts: list[tuple[str, str, int]]
     late: int
     non_respondents: int
+    withdrawn: int
     remaining: timedelta | None
 
 
@@ -65,9 +69,10 @@ def campaign_progress(campaign: Campaign, now: datetime) -> Progress:
     rows = []
     for response in responses:
         deadline = response.effective_deadline
-        responded = response.submitted_at is not None
-        late = (response.submitted_at or now) > deadline
         key = stage(response)
+        active = key != "withdrawn"
+        responded = response.submitted_at is not None or not active
+        late = active and (response.submitted_at or now) > deadline
         rows.append(Row(response, key, str(_LABELS[key]), late, responded))
     counts = [
         (key, str(label), sum(1 for r in rows if r.stage == key))
@@ -80,6 +85,7 @@ def campaign_progress(campaign: Campaign, now: datetime) -> Progress:
         counts=counts,
         late=sum(1 for r in rows if r.late),
         non_respondents=sum(1 for r in rows if not r.responded),
+        withdrawn=sum(1 for r in rows if r.stage == "withdrawn"),
         remaining=remaining,
     )
 

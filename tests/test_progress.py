@@ -32,6 +32,7 @@ class CampaignProgressTests(TestCase):
             (S.IN_REVIEW, {"submitted_at": opened}),
             (S.ESCALATED, {"submitted_at": opened}),
             (S.ACCEPTED, {"submitted_at": opened}),
+            (S.WITHDRAWN, {"opened_at": opened}),
         ]:
             make_response(campaign=cls.campaign, status=status, **fields)
 
@@ -49,8 +50,11 @@ class CampaignProgressTests(TestCase):
             ],
         )
         # Three never submitted and are past the deadline; one submitted a minute late.
+        # The withdrawn one is neither late nor awaited.
         self.assertEqual(state.non_respondents, 3)
         self.assertEqual(state.late, 4)
+        self.assertEqual(state.withdrawn, 1)
+        self.assertEqual(len(state.rows), 10)
         self.assertIsNone(state.remaining)
 
     def test_countdown_before_the_deadline(self) -> None:
