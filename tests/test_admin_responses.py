@@ -99,6 +99,20 @@ class ResponsePageTests(TestCase):
         self.assertContains(page, 'name="verb" value="accept"')
         self.assertNotContains(page, "Grant extension")
 
+    def test_nobody_edits_a_response_through_the_form(self) -> None:
+        """Even admins change responses only through the audited review verbs."""
+        from survey.models import User
+
+        root = User.objects.create_superuser("root@example.com", "x" * 16)
+        for user in (root, make_admin_officer()):
+            self.client.force_login(user)
+            page = self.client.get(change_url(self.response))
+            self.assertNotContains(page, 'name="_save"')
+            result = self.client.post(change_url(self.response), {"status": "accepted"})
+            self.assertEqual(result.status_code, 403)
+        self.response.refresh_from_db()
+        self.assertEqual(self.response.status, Response.Status.SUBMITTED)
+
     def test_page_runs_a_bounded_number_of_queries(self) -> None:
         self.client.force_login(self.reviewer)
         self.client.get(change_url(self.response))

@@ -214,6 +214,11 @@ class ResponseAdmin(ReviewMixin, CampaignScopedAdmin):
         # Responses come from invitations (the import); answers come from contractors.
         return False
 
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Every field is derived or the contractor's: changes go through the review
+        # verbs, which check the status and audit, never through this form.
+        return False
+
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # Submissions hold responses (PROTECT); only a superuser may remove a blank one.
         return request.user.is_superuser and super().has_delete_permission(request, obj)
