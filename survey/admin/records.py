@@ -79,6 +79,10 @@ class UseAdmin(CampaignScopedAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # A use's answers are the contractor's; its columns are derived from them.
+        return False
+
 
 @admin.register(Submission)
 class SubmissionAdmin(CampaignScopedAdmin):
