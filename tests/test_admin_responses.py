@@ -110,8 +110,14 @@ class ResponsePageTests(TestCase):
             self.assertNotContains(page, 'name="_save"')
             result = self.client.post(change_url(self.response), {"status": "accepted"})
             self.assertEqual(result.status_code, 403)
+            use = self.response.uses.get()
+            result = self.client.post(
+                reverse("admin:survey_use_change", args=[use.pk]), {"name": "x"}
+            )
+            self.assertEqual(result.status_code, 403)
         self.response.refresh_from_db()
         self.assertEqual(self.response.status, Response.Status.SUBMITTED)
+        self.assertEqual(self.response.uses.get().name, "Code assistant")
 
     def test_page_runs_a_bounded_number_of_queries(self) -> None:
         self.client.force_login(self.reviewer)
