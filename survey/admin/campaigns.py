@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from survey import progress
 from survey.admin.audited import AuditedMixin
+from survey.admin.forms import CampaignForm
 from survey.admin.scoping import CampaignScopedAdmin
 from survey.models import (
     Campaign,
@@ -54,6 +55,7 @@ class QuestionnaireVersionAdmin(AuditedMixin, admin.ModelAdmin):
 class CampaignAdmin(CampaignScopedAdmin):
     campaign_path = "pk"
     change_form_template = "admin/survey/campaign/change_form.html"
+    form = CampaignForm
     list_display = [
         "title",
         "slug",

@@ -139,6 +139,41 @@ class ExtensionForm(forms.Form):
         return value.replace(tzinfo=ZoneInfo(self.zone))
 
 
+class CampaignForm(forms.ModelForm):
+    class Meta:
+        model = Campaign
+        fields = [
+            "vendor",
+            "questionnaire",
+            "slug",
+            "title",
+            "instructions",
+            "opens_at",
+            "deadline",
+            "display_timezone",
+            "handling_banner",
+            "status",
+            "require_signed_attestation",
+            "reminder_offsets",
+            "reviewers",
+            "created_at",
+        ]
+
+    def clean_reminder_offsets(self) -> list[int]:
+        # The reminder command trusts this list: whole hours, each at most 60 days.
+        value = self.cleaned_data["reminder_offsets"] or []
+        if not isinstance(value, list) or not all(
+            isinstance(h, int) and not isinstance(h, bool) and 0 < h <= 1440
+            for h in value
+        ):
+            raise forms.ValidationError(
+                _(
+                    "Give a list of whole hours between 1 and 1440, e.g. [168, 72, 24, 4]."
+                )
+            )
+        return sorted(set(value), reverse=True)
+
+
 class ImportForm(forms.Form):
     campaign = forms.ModelChoiceField(
         label=_("Campaign"), queryset=Campaign.objects.all()
