@@ -131,3 +131,33 @@ class ResendTests(TestCase):
         self.assertNotEqual(new_token, old_token)
         self.assertIsNone(Invitation.usable(old_token))
         self.assertEqual(Invitation.usable(new_token), pending)
+
+
+class AddInvitationTests(TestCase):
+    def test_an_invitation_added_by_hand_gets_a_link_and_an_email(self) -> None:
+        superuser = User.objects.create_superuser("root@example.com", "x" * 16)
+        organisation = Organisation.objects.create(
+            legal_name="Acme", uei="ACMEWDGT1234"
+        )
+        self.client.force_login(superuser)
+        with self.settings(SITE_URL="http://testserver"):
+            result = self.client.post(
+                reverse("admin:survey_invitation_add"),
+                {
+                    "organisation": organisation.pk,
+                    "email": "Pat@Acme.example",
+                    "full_name": "Pat Doe",
+                    "role": "signatory",
+                },
+            )
+        self.assertEqual(result.status_code, 302)
+        invitation = Invitation.objects.get()
+        self.assertEqual(invitation.email, "pat@acme.example")
+        self.assertEqual(invitation.created_by, superuser)
+        token = LINK.search(mail.outbox[0].body).group(1)
+        self.assertEqual(Invitation.usable(token), invitation)
+        self.assertTrue(
+            AuditEvent.objects.filter(
+                action="admin.added", object_id=str(invitation.pk)
+            )
+        )

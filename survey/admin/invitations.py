@@ -19,8 +19,8 @@ from survey import imports
 from survey.admin.audited import AuditedMixin
 from survey.admin.forms import ImportForm
 from survey.emails import send_invitation
-from survey.invitations import renew
-from survey.models import AuditEvent, Invitation
+from survey.invitations import new_token, renew
+from survey.models import AuditEvent, Invitation, UserManager
 
 # The last import's problems, kept in the session for the report download.
 SESSION_KEY = "survey_import_problems"
@@ -41,8 +41,29 @@ class InvitationAdmin(AuditedMixin, admin.ModelAdmin):
     list_filter = ["role"]
     search_fields = ["email", "organisation__legal_name", "organisation__uei"]
     list_select_related = ["organisation"]
-    readonly_fields = ["created_by", "created_at", "sent_at", "accepted_at"]
+    readonly_fields = [
+        "created_by",
+        "created_at",
+        "expires_at",
+        "sent_at",
+        "accepted_at",
+    ]
+    autocomplete_fields = ["organisation"]
     actions = ["resend"]
+
+    def save_model(
+        self, request: HttpRequest, obj: Invitation, form: Any, change: bool
+    ) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        # A new invitation typed in here gets a token and its email, as an imported one.
+        token, obj.token_hash = new_token()
+        obj.email = UserManager.normalize_email(obj.email)
+        obj.expires_at = timezone.now() + Invitation.VALIDITY
+        obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+        send_invitation(obj, token, actor=request.user)
 
     @admin.action(description=_("Send a new link"), permissions=["change"])
     def resend(self, request: HttpRequest, queryset: QuerySet[Invitation]) -> None:
