@@ -10,6 +10,7 @@ import csv
 import io
 import re
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -69,16 +70,19 @@ def read_table(name: str, content: bytes) -> list[list[str]]:
         )
         try:
             sheet = workbook.worksheets[0]
+            # Stop reading past the row limit: a small file can unzip to a huge sheet.
+            rows = islice(sheet.iter_rows(values_only=True), MAX_ROWS + 2)
             return [
                 ["" if cell is None else str(cell).strip() for cell in row]
-                for row in sheet.iter_rows(values_only=True)
+                for row in rows
             ]
         finally:
             workbook.close()
     if name.lower().endswith(".csv"):
         # utf-8-sig: Excel writes a byte-order mark in front of UTF-8 CSV files.
         text = content.decode("utf-8-sig")
-        return [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text))]
+        rows = islice(csv.reader(io.StringIO(text)), MAX_ROWS + 2)
+        return [[cell.strip() for cell in row] for row in rows]
     raise ValueError(_("Upload an .xlsx or a .csv file."))
 
 

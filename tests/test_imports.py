@@ -88,6 +88,16 @@ class ParseTests(SimpleTestCase):
         self.assertIn("0CMEWDGT1234", problems[1].message)
         self.assertIn("line 2", problems[3].message)
 
+    def test_too_many_rows_are_refused_without_reading_them_all(self) -> None:
+        rows = [HEADER] + [GOOD[2]] * (imports.MAX_ROWS + 50)
+        table = imports.read_table("big.csv", csv_bytes(rows))
+        self.assertEqual(len(table), imports.MAX_ROWS + 2)
+        parsed, problems = imports.parse(table)
+        self.assertEqual(parsed, [])
+        self.assertEqual(
+            problems[0].message, f"At most {imports.MAX_ROWS} rows per file."
+        )
+
     def test_unknown_file_types_and_empty_files_are_refused(self) -> None:
         with self.assertRaises(ValueError):
             imports.read_table("contacts.pdf", b"%PDF")
