@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 
 from django.core.exceptions import ValidationError
-from django.test import TestCase
+from django.db import connection
+from django.test import TestCase, TransactionTestCase
 from django.utils import timezone
 
 from survey import readable
@@ -271,3 +273,53 @@ class ExtensionTests(TestCase):
             AuditEvent.objects.filter(action="response.extension_granted").exists()
         )
         self.assertEqual(deadline.tzinfo, UTC)
+
+
+class ConcurrentReviewTests(TransactionTestCase):
+    def test_two_reviewers_acting_at_once_cannot_both_win(self) -> None:
+        response = make_submitted()
+        reviewer = make_reviewer(response.campaign)
+        barrier = threading.Barrier(2)
+        outcomes: list[str] = []
+
+        def act(verb: str) -> None:
+            mine = Response.objects.get(pk=response.pk)
+            barrier.wait()
+            args = (
+                ([("B2", None, "Which cloud?")],) if verb.startswith("return") else ()
+            )
+            try:
+                getattr(mine, verb)(reviewer, *args)
+                outcomes.append(verb)
+            except Response.InvalidTransition:
+                outcomes.append("refused")
+            finally:
+                connection.close()
+
+        # Accepting and returning exclude each other, whichever comes first.
+        threads = [
+            threading.Thread(target=act, args=(verb,))
+            for verb in ("accept", "return_for_clarification")
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        response.refresh_from_db()
+        self.assertEqual(outcomes.count("refused"), 1, outcomes)
+        winner = next(o for o in outcomes if o != "refused")
+        self.assertEqual(
+            response.status, S.ACCEPTED if winner == "accept" else S.RETURNED
+        )
+        self.assertEqual(
+            list(
+                AuditEvent.objects.filter(
+                    action__in=["response.accept", "response.return_for_clarification"]
+                ).values_list("action", flat=True)
+            ),
+            [f"response.{winner}"],
+        )
+        # The loser's comments were rolled back with its refused transition.
+        self.assertEqual(
+            ReviewComment.objects.count(), 1 if winner.startswith("return") else 0
+        )
