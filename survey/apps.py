@@ -8,3 +8,14 @@ class SurveyConfig(AppConfig):
     name = "survey"
     verbose_name = _("Dependency survey")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from django.contrib.auth.signals import user_logged_in, user_login_failed
+
+        from survey import audit
+
+        # Framework hooks only: each receiver just records an audit event.
+        user_logged_in.connect(audit.record_login, dispatch_uid="survey.audit.login")
+        user_login_failed.connect(
+            audit.record_login_failure, dispatch_uid="survey.audit.login_failed"
+        )

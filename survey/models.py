@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import secrets
 import uuid
 from datetime import datetime, timedelta
@@ -29,6 +30,8 @@ from django.utils.translation import gettext_lazy as _
 from survey import editing, scoring
 from survey import questionnaire as qn
 from survey.deadlines import describe, validate_time_zone
+
+audit_log = logging.getLogger("survey.audit")
 
 UEI_RE = r"^[A-HJ-NP-Z1-9][A-HJ-NP-Z0-9]{11}$"
 CAGE_RE = r"^[A-Z0-9]{5}$"
@@ -721,6 +724,171 @@ class Response(models.Model):
             questionnaire, answers, [u.answers for u in counted]
         )
 
+    # Review workflow (spec §3.1). Each verb moves the status with one conditional UPDATE
+    # so that two reviewers acting at once cannot both win, then records an audit event.
+    class InvalidTransition(ValidationError):
+        """A review verb was applied in a status it does not start from."""
+
+    REVIEWABLE = (Status.SUBMITTED, Status.IN_REVIEW, Status.ESCALATED)
+    TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
+        "start_review": ((Status.SUBMITTED,), Status.IN_REVIEW),
+        "accept": (REVIEWABLE, Status.ACCEPTED),
+        "return_for_clarification": (REVIEWABLE, Status.RETURNED),
+        "escalate": ((Status.SUBMITTED, Status.IN_REVIEW), Status.ESCALATED),
+        "reopen": ((Status.ACCEPTED, Status.ESCALATED), Status.IN_PROGRESS),
+        # Admins only (spec §3.1), e.g. an organisation invited by mistake.
+        "withdraw": (
+            (*EDITABLE, Status.SUBMITTED, Status.IN_REVIEW, Status.ESCALATED),
+            Status.WITHDRAWN,
+        ),
+    }
+
+    def _transition(
+        self, verb: str, user: User, **details: Any
+    ) -> tuple[str, datetime]:
+        sources, target = self.TRANSITIONS[verb]
+        now = timezone.now()
+        previous = self.status
+        claimed = Response.objects.filter(pk=self.pk, status__in=sources).update(
+            status=target, reviewed_by=user, reviewed_at=now, updated_at=now
+        )
+        if not claimed:
+            self.refresh_from_db(fields=["status"])
+            raise Response.InvalidTransition(
+                _("A response that is %(status)s cannot be moved that way."),
+                params={"status": self.get_status_display()},
+            )
+        self.status, self.reviewed_by, self.reviewed_at = target, user, now
+        AuditEvent.record(
+            f"response.{verb}",
+            actor=user,
+            obj=self,
+            organisation=self.organisation,
+            campaign=self.campaign,
+            previous=previous,
+            status=target,
+            **details,
+        )
+        return previous, now
+
+    def start_review(self, user: User) -> None:
+        with transaction.atomic():
+            self._transition("start_review", user)
+
+    def accept(self, user: User) -> None:
+        with transaction.atomic():
+            self._transition("accept", user)
+
+    def escalate(self, user: User, note: str = "") -> None:
+        with transaction.atomic():
+            self._transition("escalate", user, note=note)
+
+    def reopen(self, user: User, reason: str) -> None:
+        """Unlock an accepted or escalated response so its organisation can amend it.
+
+        The next submit adds a new Submission number; earlier ones are kept unchanged.
+        """
+        if not reason.strip():
+            raise ValidationError(_("Give a reason for reopening."))
+        with transaction.atomic():
+            self._transition("reopen", user, reason=reason)
+
+    def withdraw(self, user: User, reason: str) -> None:
+        if not reason.strip():
+            raise ValidationError(_("Give a reason for withdrawing."))
+        with transaction.atomic():
+            self._transition("withdraw", user, reason=reason)
+
+    def return_for_clarification(
+        self, user: User, comments: list[tuple[str, Use | None, str]]
+    ) -> list[ReviewComment]:
+        """Send the response back to its organisation with findings on given questions."""
+        comments = [(q, use, text.strip()) for q, use, text in comments if text.strip()]
+        if not comments:
+            raise ValidationError(_("Comment on at least one question."))
+        if any(
+            use is not None and use.response_id != self.pk for _q, use, _t in comments
+        ):
+            raise ValidationError(_("A comment names a use of another response."))
+        known = {q.id for q in self.campaign.questionnaire.parsed.questions}
+        unknown = sorted({q for q, _use, _text in comments if q not in known})
+        if unknown:
+            raise ValidationError(
+                _("Unknown questions: %(ids)s."), params={"ids": ", ".join(unknown)}
+            )
+        with transaction.atomic():
+            self._transition(
+                "return_for_clarification",
+                user,
+                questions=[q for q, _use, _text in comments],
+            )
+            return ReviewComment.objects.bulk_create(
+                ReviewComment(
+                    response=self, question_id=q, use=use, text=text, author=user
+                )
+                for q, use, text in comments
+            )
+
+    def override(self, user: User, band: str, justification: str) -> None:
+        """Set a reviewer's band beside the computed tier, which is kept as it was."""
+        if band and band not in scoring.Band.ORDER:
+            raise ValidationError(_("Unknown band: %(band)s."), params={"band": band})
+        if not justification.strip():
+            raise ValidationError(_("An override needs a justification."))
+        with transaction.atomic():
+            claimed = Response.objects.filter(
+                pk=self.pk, status__in=[*self.REVIEWABLE, self.Status.ACCEPTED]
+            ).update(override_band=band, override_justification=justification)
+            if not claimed:
+                raise Response.InvalidTransition(
+                    _("Only a submitted response can have its band overridden.")
+                )
+            previous = self.override_band
+            self.override_band, self.override_justification = band, justification
+            AuditEvent.record(
+                "response.band_overridden",
+                actor=user,
+                obj=self,
+                organisation=self.organisation,
+                campaign=self.campaign,
+                computed=self.tier,
+                previous=previous,
+                band=band,
+                justification=justification,
+            )
+
+    @property
+    def band(self) -> str:
+        """The band that counts: the reviewer's override, else the computed tier."""
+        return self.override_band or self.tier
+
+    def grant_extension(self, user: User, deadline: datetime, reason: str) -> None:
+        """Give this organisation a later deadline than the campaign's."""
+        if timezone.is_naive(deadline):
+            raise ValidationError(_("The new deadline needs a time zone."))
+        if deadline <= self.campaign.deadline:
+            raise ValidationError(
+                _("An extension must end after the campaign deadline.")
+            )
+        if not reason.strip():
+            raise ValidationError(_("Give a reason for the extension."))
+        with transaction.atomic():
+            previous = self.extended_deadline
+            Response.objects.filter(pk=self.pk).update(
+                extended_deadline=deadline, extension_reason=reason
+            )
+            self.extended_deadline, self.extension_reason = deadline, reason
+            AuditEvent.record(
+                "response.extension_granted",
+                actor=user,
+                obj=self,
+                organisation=self.organisation,
+                campaign=self.campaign,
+                previous=previous.isoformat() if previous else None,
+                deadline=deadline.isoformat(),
+                reason=reason,
+            )
+
 
 def completeness(
     questionnaire: qn.Questionnaire,
@@ -1331,7 +1499,7 @@ class AuditEvent(models.Model):
         ip: str | None = None,
         **details: Any,
     ) -> AuditEvent:
-        return cls.objects.create(
+        event = cls.objects.create(
             action=action,
             actor=actor if getattr(actor, "pk", None) else None,
             actor_email=getattr(actor, "email", "") or "",
@@ -1342,3 +1510,20 @@ class AuditEvent(models.Model):
             ip=ip,
             details=details,
         )
+        # One structured line per event (AC-8). Identifiers only: details can hold
+        # free text, which stays in the database.
+        audit_log.info(
+            "%s",
+            json.dumps(
+                {
+                    "at": event.at.isoformat(),
+                    "event": action,
+                    "user_id": event.actor_id,
+                    "organisation_id": event.organisation_id,
+                    "campaign_id": event.campaign_id,
+                    "object": f"{event.object_type}:{event.object_id}",
+                    "ip": ip,
+                }
+            ),
+        )
+        return event

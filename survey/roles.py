@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.models import Group, Permission
+from django.db.models import QuerySet
 
 REVIEWER = "Reviewer"
 ADMIN = "Admin"
@@ -18,6 +21,9 @@ _REVIEWER_CODENAMES = {
     "view_response",
     "view_use",
     "view_auditevent",
+    "view_submission",
+    "view_reviewcomment",
+    "view_attachment",
     "review_response",
 }
 
@@ -35,3 +41,19 @@ def ensure_staff_groups() -> dict[str, Group]:
         )
     )
     return {REVIEWER: reviewer, ADMIN: admin}
+
+
+def sees_every_campaign(user: Any) -> bool:
+    """Superusers and admins see everything; reviewers only their assigned campaigns."""
+    if not hasattr(user, "_sees_every_campaign"):
+        # Cached on the user object: the admin asks several times per request.
+        user._sees_every_campaign = bool(
+            user.is_superuser or user.groups.filter(name=ADMIN).exists()
+        )
+    return user._sees_every_campaign
+
+
+def assigned_campaigns(user: Any) -> QuerySet[Any]:
+    from survey.models import Campaign
+
+    return Campaign.objects.filter(reviewers=user).values("pk")

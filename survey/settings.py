@@ -58,6 +58,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    "survey.audit.PermissionDeniedAuditMiddleware",
 ]
 
 ROOT_URLCONF = "survey.urls"

@@ -11,6 +11,15 @@ import pytest
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+@pytest.fixture(autouse=True)
+def _reset_language(request: pytest.FixtureRequest) -> None:
+    # A request served in French leaves French active in the test thread; later tests
+    # that read get_language() would then depend on the order the tests ran in.
+    from django.utils import translation
+
+    request.addfinalizer(lambda: translation.activate("en"))
+
+
 def pytest_configure(config: pytest.Config) -> None:
     from django.conf import settings
 

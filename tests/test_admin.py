@@ -104,7 +104,7 @@ class AdminPagesTests(TestCase):
 
     def test_audit_events_cannot_be_added_changed_or_deleted(self) -> None:
         self.client.force_login(self.superuser)
-        event = AuditEvent.objects.first()
+        event = AuditEvent.objects.get(action="demo.seeded")
         self.assertEqual(self.client.get(admin_url(AuditEvent, "add")).status_code, 403)
         response = self.client.post(
             admin_url(AuditEvent, "change", event.pk), {"action": "tampered"}

@@ -1,0 +1,144 @@
+"""Vendors, questionnaire versions, campaigns (with their progress page), organisations."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from zoneinfo import ZoneInfo
+
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from survey import progress
+from survey.admin.audited import AuditedMixin
+from survey.admin.forms import CampaignForm
+from survey.admin.scoping import CampaignScopedAdmin
+from survey.models import (
+    Campaign,
+    Membership,
+    Organisation,
+    QuestionnaireVersion,
+    Vendor,
+)
+
+
+@admin.register(Vendor)
+class VendorAdmin(AuditedMixin, admin.ModelAdmin):
+    list_display = ["name"]
+    search_fields = ["name"]
+
+
+@admin.register(QuestionnaireVersion)
+class QuestionnaireVersionAdmin(AuditedMixin, admin.ModelAdmin):
+    list_display = ["key", "version", "title", "question_count", "created_at"]
+    list_filter = ["key"]
+    search_fields = ["key", "title"]
+    # Versions are loaded from files (manage.py load_questionnaire) and never edited here.
+    readonly_fields = ["key", "version", "title", "digest", "created_at", "definition"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.display(description=_("questions"))
+    def question_count(self, obj: QuestionnaireVersion) -> int:
+        return len(obj.parsed.questions)
+
+
+@admin.register(Campaign)
+class CampaignAdmin(CampaignScopedAdmin):
+    campaign_path = "pk"
+    change_form_template = "admin/survey/campaign/change_form.html"
+    form = CampaignForm
+    list_display = [
+        "title",
+        "slug",
+        "vendor",
+        "status",
+        "opens_at",
+        "deadline",
+        "response_count",
+    ]
+    list_filter = ["status", "vendor"]
+    search_fields = ["title", "slug"]
+    prepopulated_fields = {"slug": ["title"]}
+    list_select_related = ["vendor"]
+    filter_horizontal = ["reviewers"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Campaign]:
+        return super().get_queryset(request).annotate(_responses=Count("responses"))
+
+    @admin.display(description=_("responses"), ordering="_responses")
+    def response_count(self, obj: Campaign) -> int:
+        return obj._responses  # type: ignore[attr-defined]
+
+    def get_urls(self) -> list[URLPattern]:
+        view: Callable[..., HttpResponse] = self.admin_site.admin_view(
+            self.progress_view
+        )
+        return [
+            path("<path:object_id>/progress/", view, name="survey_campaign_progress"),
+            *super().get_urls(),
+        ]
+
+    def progress_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        campaign = get_object_or_404(self.get_queryset(request), pk=object_id)
+        state = progress.campaign_progress(campaign, timezone.now())
+        return TemplateResponse(
+            request,
+            "admin/survey/campaign/progress.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "original": campaign,
+                "title": gettext("Progress: %(title)s") % {"title": campaign.title},
+                "progress": state,
+                "countdown": progress.countdown(state.remaining),
+                "deadline": _local_both(campaign),
+                "audit_url": reverse("admin:survey_auditevent_changelist")
+                + f"?campaign__id__exact={campaign.pk}",
+                "responses_url": reverse("admin:survey_response_changelist")
+                + f"?campaign__id__exact={campaign.pk}",
+            },
+        )
+
+
+def _local_both(campaign: Campaign) -> str:
+    local = timezone.localtime(campaign.deadline, ZoneInfo(campaign.display_timezone))
+    return f"{local:%Y-%m-%d %H:%M} {local.tzname()} ({campaign.deadline:%H:%M} UTC)"
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(CampaignScopedAdmin):
+    campaign_path = "responses__campaign"
+    campaign_path_multi = True
+    list_display = ["legal_name", "uei", "cage_codes", "parent"]
+    search_fields = ["legal_name", "uei", "cage_codes"]
+    list_select_related = ["parent"]
+    autocomplete_fields = ["parent"]
+    inlines = [MembershipInline]
+
+
+@admin.register(Membership)
+class MembershipAdmin(CampaignScopedAdmin):
+    campaign_path = "organisation__responses__campaign"
+    campaign_path_multi = True
+    list_display = ["user", "organisation", "role", "created_at"]
+    list_filter = ["role"]
+    search_fields = ["user__email", "organisation__legal_name", "organisation__uei"]
+    list_select_related = ["user", "organisation"]
+    autocomplete_fields = ["user", "organisation"]

@@ -1,0 +1,202 @@
+"""Forms of the admin's review, extension and import pages (validation only)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from survey import readable
+from survey.models import Campaign, Response, Use
+from survey.scoring import Band
+
+BAND_CHOICES = [
+    ("", _("No override (use the computed band)")),
+    (Band.NONE, _("None")),
+    (Band.LOW, _("Low")),
+    (Band.MEDIUM, _("Medium")),
+    (Band.HIGH, _("High")),
+    (Band.CRITICAL, _("Critical")),
+]
+
+
+class ReturnForm(forms.Form):
+    """One optional comment box beside every answered question of a response."""
+
+    def __init__(
+        self, response: Response, uses: list[Use], *args: Any, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        questionnaire = response.campaign.questionnaire.parsed
+        vendor = response.campaign.vendor.name
+        self.targets: dict[str, tuple[str, Use | None]] = {}
+        self.groups: list[tuple[str, list[tuple[readable.Line, Any]]]] = []
+        answers = questionnaire.visible_answers(response.answers)
+        for block in readable.blocks(questionnaire, answers, [], vendor):
+            self.groups.append((block.title, self._fields(block, None)))
+        section = questionnaire.use_section
+        for use in uses:
+            use_answers = questionnaire.visible_use_answers(use.answers, answers)
+            lines = (
+                readable.section_lines(section, use_answers, vendor) if section else ()
+            )
+            title = _("Use %(position)s: %(name)s") % {
+                "position": use.position,
+                "name": use.name,
+            }
+            self.groups.append(
+                (str(title), self._fields(readable.Block(title, lines), use))
+            )
+
+    def _fields(
+        self, block: readable.Block, use: Use | None
+    ) -> list[tuple[readable.Line, Any]]:
+        rows = []
+        for line in block.lines:
+            name = f"c_{use.pk}_{line.question_id}" if use else f"c_{line.question_id}"
+            self.fields[name] = forms.CharField(
+                label=_("Comment on %(id)s") % {"id": line.question_id},
+                required=False,
+                widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
+            )
+            self.targets[name] = (line.question_id, use)
+            rows.append((line, self[name]))
+        return rows
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if not any((data.get(name) or "").strip() for name in self.targets):
+            raise forms.ValidationError(_("Comment on at least one question."))
+        return data
+
+    def comments(self) -> list[tuple[str, Use | None, str]]:
+        return [
+            (question_id, use, self.cleaned_data[name])
+            for name, (question_id, use) in self.targets.items()
+            if self.cleaned_data.get(name, "").strip()
+        ]
+
+
+class BulkReturnForm(forms.Form):
+    """One comment on one organisation-level question, for every selected response."""
+
+    question = forms.ChoiceField(label=_("Question"))
+    comment = forms.CharField(
+        label=_("Comment"), widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(self, responses: Any, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        seen: dict[str, str] = {}
+        versions = {r.campaign.questionnaire_id: r.campaign for r in responses}
+        for campaign in versions.values():
+            questionnaire = campaign.questionnaire.parsed
+            for section in questionnaire.sections:
+                if section.repeatable:
+                    continue
+                for question in section.questions:
+                    label = question.label.render(campaign.vendor.name)
+                    seen.setdefault(question.id, f"{question.id} – {label[:80]}")
+        self.fields["question"].choices = list(seen.items())
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class OverrideForm(forms.Form):
+    band = forms.ChoiceField(label=_("Band"), choices=BAND_CHOICES, required=False)
+    justification = forms.CharField(
+        label=_("Justification"), widget=forms.Textarea(attrs={"rows": 4})
+    )
+
+
+class ExtensionForm(forms.Form):
+    deadline = forms.DateTimeField(
+        label=_("New deadline"),
+        help_text=_(
+            "Local time of the campaign's display time zone, YYYY-MM-DD HH:MM."
+        ),
+        input_formats=["%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M"],
+    )
+    reason = forms.CharField(
+        label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(self, zone: str, *args: Any, **kwargs: Any) -> None:
+        self.zone = zone
+        super().__init__(*args, **kwargs)
+
+    def clean_deadline(self) -> datetime:
+        # The wall-clock time is read in the campaign's zone, whatever the server's zone.
+        value: datetime = timezone.make_naive(self.cleaned_data["deadline"])
+        return value.replace(tzinfo=ZoneInfo(self.zone))
+
+
+class CampaignForm(forms.ModelForm):
+    class Meta:
+        model = Campaign
+        fields = [
+            "vendor",
+            "questionnaire",
+            "slug",
+            "title",
+            "instructions",
+            "opens_at",
+            "deadline",
+            "display_timezone",
+            "handling_banner",
+            "status",
+            "require_signed_attestation",
+            "reminder_offsets",
+            "reviewers",
+            "created_at",
+        ]
+
+    def clean_reminder_offsets(self) -> list[int]:
+        # The reminder command trusts this list: whole hours, each at most 60 days.
+        value = self.cleaned_data["reminder_offsets"] or []
+        if not isinstance(value, list) or not all(
+            isinstance(h, int) and not isinstance(h, bool) and 0 < h <= 1440
+            for h in value
+        ):
+            raise forms.ValidationError(
+                _(
+                    "Give a list of whole hours between 1 and 1440, e.g. [168, 72, 24, 4]."
+                )
+            )
+        return sorted(set(value), reverse=True)
+
+
+class ImportForm(forms.Form):
+    campaign = forms.ModelChoiceField(
+        label=_("Campaign"), queryset=Campaign.objects.all()
+    )
+    file = forms.FileField(
+        label=_("File (.xlsx or .csv)"),
+        help_text=_(
+            "Columns: legal name, UEI, CAGE codes, contact name, email, role "
+            "(preparer or signatory)."
+        ),
+    )
+    # Far above any real contact list; refuses zip bombs and mistakes early.
+    MAX_BYTES = 5 * 1024 * 1024
+
+    send_emails = forms.BooleanField(
+        label=_("Send the invitation emails now"), required=False, initial=True
+    )
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        if upload.size > self.MAX_BYTES:
+            raise forms.ValidationError(
+                _("The file is larger than %(mb)d MB.")
+                % {"mb": self.MAX_BYTES // (1024 * 1024)}
+            )
+        return upload

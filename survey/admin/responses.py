@@ -1,0 +1,327 @@
+"""Responses in the admin: the review list, the response page and the workflow actions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.db.models import Count, F, Q, QuerySet, Value
+from django.db.models.functions import Coalesce, Greatest, NullIf
+from django.http import HttpRequest, HttpResponse
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from survey import readable
+from survey.admin.review import SIMPLE_VERBS, ReviewMixin, local_time
+from survey.admin.scoping import CampaignScopedAdmin
+from survey.models import AuditEvent, Response, Use
+from survey.scoring import Band
+
+
+class LateFilter(admin.SimpleListFilter):
+    title = _("late")
+    parameter_name = "late"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("yes", _("Yes")), ("no", _("No"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Response]) -> Any:
+        late = Q(submitted_at__gt=F("_deadline")) | Q(
+            submitted_at__isnull=True, _deadline__lt=timezone.now()
+        )
+        if self.value() == "yes":
+            return queryset.filter(late)
+        if self.value() == "no":
+            return queryset.exclude(late)
+        return queryset
+
+
+class BandFilter(admin.SimpleListFilter):
+    title = _("band")
+    parameter_name = "band"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [(b, b) for b in Band.ORDER] + [
+            ("none_attested", _("No dependence attested")),
+            ("unresolved", _("Unresolved")),
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Response]) -> Any:
+        if self.value():
+            return queryset.filter(_band=self.value())
+        return queryset
+
+
+class UseInline(admin.TabularInline):
+    model = Use
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    fields = [
+        "position",
+        "name",
+        "channel",
+        "supply_tier",
+        "criticality",
+        "days",
+        "cost",
+        "c",
+        "t",
+        "sub",
+        "a",
+        "s",
+        "e",
+        "r",
+        "m",
+        "dri",
+        "band",
+        "assumed_factors",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Response)
+class ResponseAdmin(ReviewMixin, CampaignScopedAdmin):
+    change_form_template = "admin/survey/response/change_form.html"
+    list_display = [
+        "organisation",
+        "campaign",
+        "status",
+        "submitted_local",
+        "is_late",
+        "cdi",
+        "effective_band",
+        "use_count",
+        "completeness",
+        "flag_nss",
+        "flag_classified",
+        "flag_deliverable",
+        "flag_policy_friction",
+        "flag_unresolved",
+    ]
+    list_filter = [
+        ("campaign", admin.RelatedOnlyFieldListFilter),
+        "status",
+        BandFilter,
+        LateFilter,
+        "flag_nss",
+        "flag_classified",
+        "flag_deliverable",
+        "flag_policy_friction",
+        "flag_unresolved",
+    ]
+    search_fields = [
+        "organisation__legal_name",
+        "organisation__uei",
+        "organisation__cage_codes",
+    ]
+    list_select_related = ["organisation", "campaign"]
+    actions = [
+        "start_review_selected",
+        "accept_selected",
+        "escalate_selected",
+        "return_selected",
+        "reopen_selected",
+    ]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "organisation",
+                    "campaign",
+                    "status",
+                    "submitted_local",
+                    "submitted_by",
+                    "deadline_local",
+                    "extension_reason",
+                    "reviewed_by",
+                    "reviewed_at",
+                ]
+            },
+        ),
+        (
+            _("Score"),
+            {
+                "fields": [
+                    "route",
+                    "cdi",
+                    "tier",
+                    "override_band",
+                    "override_justification",
+                    "completeness",
+                    "scoring_version",
+                    "flags",
+                ]
+            },
+        ),
+        (_("Answers"), {"fields": ["answers_readable"]}),
+        (_("Review"), {"fields": ["review_comments", "submission_versions"]}),
+        (_("Audit history"), {"fields": ["audit_history"]}),
+    ]
+    readonly_fields = [
+        "organisation",
+        "campaign",
+        "status",
+        "submitted_local",
+        "submitted_by",
+        "deadline_local",
+        "extension_reason",
+        "reviewed_by",
+        "reviewed_at",
+        "route",
+        "cdi",
+        "tier",
+        "override_band",
+        "override_justification",
+        "completeness",
+        "scoring_version",
+        "flags",
+        "answers_readable",
+        "review_comments",
+        "submission_versions",
+        "audit_history",
+    ]
+    inlines = [UseInline]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Response]:
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                _uses=Count("uses"),
+                _deadline=Greatest(
+                    F("campaign__deadline"),
+                    Coalesce("extended_deadline", "campaign__deadline"),
+                ),
+                _band=Coalesce(NullIf("override_band", Value("")), "tier"),
+            )
+        )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # Responses come from invitations (the import); answers come from contractors.
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Every field is derived or the contractor's: changes go through the review
+        # verbs, which check the status and audit, never through this form.
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Submissions hold responses (PROTECT); only a superuser may remove a blank one.
+        return request.user.is_superuser and super().has_delete_permission(request, obj)
+
+    def has_review_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("survey.review_response")
+
+    def has_administer_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("survey.change_response")
+
+    # List columns.
+
+    @admin.display(description=_("uses"), ordering="_uses")
+    def use_count(self, obj: Response) -> int:
+        return obj._uses  # type: ignore[attr-defined]
+
+    @admin.display(description=_("submitted at (local)"), ordering="submitted_at")
+    def submitted_local(self, obj: Response) -> str:
+        return local_time(obj.submitted_at, obj.campaign.display_timezone)
+
+    @admin.display(description=_("deadline (local)"))
+    def deadline_local(self, obj: Response) -> str:
+        return local_time(obj.effective_deadline, obj.campaign.display_timezone)
+
+    @admin.display(description=_("late"), boolean=True)
+    def is_late(self, obj: Response) -> bool:
+        deadline = obj.effective_deadline
+        return (obj.submitted_at or timezone.now()) > deadline
+
+    @admin.display(description=_("band"), ordering="_band")
+    def effective_band(self, obj: Response) -> str:
+        if obj.override_band:
+            return gettext("%(band)s (override; computed %(tier)s)") % {
+                "band": obj.override_band,
+                "tier": obj.tier,
+            }
+        return obj.tier
+
+    # Response page.
+
+    @admin.display(description=_("flags"))
+    def flags(self, obj: Response) -> str:
+        names = [
+            ("flag_direct", _("direct")),
+            ("flag_indirect_only", _("indirect only")),
+            ("flag_nss", _("NSS")),
+            ("flag_classified", _("classified")),
+            ("flag_deliverable", _("deliverable")),
+            ("flag_policy_friction", _("policy friction")),
+            ("flag_assumed", _("assumed values")),
+            ("flag_unresolved", _("unresolved")),
+        ]
+        return ", ".join(str(label) for f, label in names if getattr(obj, f)) or "—"
+
+    @admin.display(description=_("answers"))
+    def answers_readable(self, obj: Response) -> str:
+        questionnaire = obj.campaign.questionnaire.parsed
+        answers = questionnaire.visible_answers(obj.answers)
+        uses = [
+            questionnaire.visible_use_answers(u.answers, answers)
+            for u in obj.uses.all()
+        ]
+        blocks = readable.blocks(questionnaire, answers, uses, obj.campaign.vendor.name)
+        return render_to_string(
+            "admin/survey/response/_answers.html", {"blocks": blocks}
+        )
+
+    @admin.display(description=_("review comments"))
+    def review_comments(self, obj: Response) -> str:
+        comments = obj.comments.select_related("author", "use")
+        return render_to_string(
+            "admin/survey/response/_comments.html", {"comments": comments}
+        )
+
+    @admin.display(description=_("submitted versions"))
+    def submission_versions(self, obj: Response) -> str:
+        submissions = list(obj.submissions.select_related("submitted_by"))
+        return render_to_string(
+            "admin/survey/response/_submissions.html",
+            {
+                "submissions": submissions,
+                "diff_url": reverse("admin:survey_response_diff", args=[obj.pk]),
+            },
+        )
+
+    @admin.display(description=_("audit history"))
+    def audit_history(self, obj: Response) -> str:
+        events = AuditEvent.objects.filter(
+            object_type=obj._meta.label_lower, object_id=str(obj.pk)
+        )
+        return render_to_string("admin/survey/response/_audit.html", {"events": events})
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        extra_context = {
+            **(extra_context or {}),
+            "can_review": self.has_review_permission(request),
+            "can_administer": self.has_administer_permission(request),
+            "simple_verbs": list(SIMPLE_VERBS.items()),
+        }
+        return super().change_view(request, object_id, form_url, extra_context)

@@ -1,0 +1,40 @@
+"""Per-campaign scoping: a reviewer sees only what belongs to the campaigns assigned."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.db.models import Model, QuerySet
+from django.http import Http404, HttpRequest
+
+from survey import roles
+from survey.admin.audited import AuditedMixin
+
+
+class CampaignScopedAdmin(AuditedMixin, admin.ModelAdmin):
+    # The lookup from this model to its Campaign.
+    campaign_path = "campaign"
+    # True when the path crosses a many-valued relation (it would repeat rows).
+    campaign_path_multi = False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        queryset = super().get_queryset(request)
+        if roles.sees_every_campaign(request.user):
+            return queryset
+        lookup = {f"{self.campaign_path}__in": roles.assigned_campaigns(request.user)}
+        if self.campaign_path_multi:
+            return queryset.filter(
+                pk__in=self.model._default_manager.filter(**lookup).values("pk")
+            )
+        return queryset.filter(**lookup)
+
+    def get_object(
+        self, request: HttpRequest, object_id: str, from_field: str | None = None
+    ) -> Model:
+        # Django's admin redirects with "does not exist" for a missing object; outside a
+        # reviewer's campaigns we answer 404 so that the page reveals nothing.
+        obj = super().get_object(request, object_id, from_field)
+        if obj is None:
+            raise Http404
+        return obj

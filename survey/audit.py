@@ -1,0 +1,54 @@
+"""Audit of logins and permission denials (the other events are recorded by the verbs)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+
+from survey.models import AuditEvent
+
+
+def client_ip(request: HttpRequest | None) -> str | None:
+    return request.META.get("REMOTE_ADDR") if request is not None else None
+
+
+def record_login(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
+    AuditEvent.record("auth.login", actor=user, obj=user, ip=client_ip(request))
+
+
+def record_login_failure(
+    sender: Any,
+    credentials: dict[str, Any],
+    request: HttpRequest | None = None,
+    **kwargs: Any,
+) -> None:
+    # Django has already masked the password; keep only the address that was tried.
+    email = str(credentials.get("username") or credentials.get("email") or "")[:254]
+    AuditEvent.record("auth.login_failed", ip=client_ip(request), email=email)
+
+
+class PermissionDeniedAuditMiddleware:
+    """Record every 403 raised as PermissionDenied, then let Django answer as usual."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(
+        self, request: HttpRequest, exception: Exception
+    ) -> HttpResponse | None:
+        if isinstance(exception, PermissionDenied):
+            user = getattr(request, "user", None)
+            AuditEvent.record(
+                "auth.permission_denied",
+                actor=user if user is not None and user.is_authenticated else None,
+                ip=client_ip(request),
+                path=request.path[:300],
+                method=request.method,
+            )
+        return None

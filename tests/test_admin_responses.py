@@ -1,0 +1,298 @@
+"""The response list, the response page and the review pages in the admin."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from django.db import connection
+from django.test import TestCase
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from survey.models import AuditEvent, Response, ReviewComment, Use
+from tests.helpers import make_campaign, make_response
+from tests.review_helpers import USE, make_admin_officer, make_reviewer, make_submitted
+
+CHANGELIST = reverse("admin:survey_response_changelist")
+
+
+def change_url(response: Response) -> str:
+    return reverse("admin:survey_response_change", args=[response.pk])
+
+
+class ResponseListTests(TestCase):
+    @classmethod
+    def setUpTestData(cls) -> None:
+        cls.campaign = make_campaign(
+            deadline=datetime(2030, 7, 12, 21, 0, tzinfo=UTC),
+            opens_at=datetime(2026, 1, 1, tzinfo=UTC),
+        )
+        cls.on_time = make_submitted(cls.campaign)
+        cls.late = make_submitted(cls.campaign)
+        Response.objects.filter(pk=cls.late.pk).update(
+            submitted_at=datetime(2030, 7, 12, 22, 0, tzinfo=UTC)
+        )
+        cls.reviewer = make_reviewer(cls.campaign)
+
+    def test_list_runs_a_bounded_number_of_queries_for_a_reviewer(self) -> None:
+        self.client.force_login(self.reviewer)
+        self.client.get(CHANGELIST)
+        with CaptureQueriesContext(connection) as few:
+            self.client.get(CHANGELIST)
+        for _ in range(12):
+            make_submitted(self.campaign)
+        with CaptureQueriesContext(connection) as many:
+            page = self.client.get(CHANGELIST)
+        self.assertEqual(page.context["cl"].result_count, 14)
+        self.assertEqual(len(many), len(few))
+
+    def test_list_shows_local_submission_time_and_late_flag(self) -> None:
+        self.client.force_login(self.reviewer)
+        page = self.client.get(CHANGELIST)
+        self.assertContains(page, "2030-07-12 18:00 EDT")
+        late = self.client.get(CHANGELIST, {"late": "yes"})
+        self.assertEqual([r.pk for r in late.context["cl"].result_list], [self.late.pk])
+        on_time = self.client.get(CHANGELIST, {"late": "no"})
+        self.assertEqual(
+            [r.pk for r in on_time.context["cl"].result_list], [self.on_time.pk]
+        )
+
+    def test_an_extension_makes_a_late_submission_on_time(self) -> None:
+        self.late.grant_extension(
+            make_admin_officer(),
+            datetime(2030, 7, 13, tzinfo=UTC),
+            "Storm",
+        )
+        self.client.force_login(self.reviewer)
+        late = self.client.get(CHANGELIST, {"late": "yes"})
+        self.assertEqual(list(late.context["cl"].result_list), [])
+
+    def test_band_filter_uses_the_override(self) -> None:
+        self.on_time.override(self.reviewer, "critical", "Weapon system")
+        self.client.force_login(self.reviewer)
+        page = self.client.get(CHANGELIST, {"band": "critical"})
+        self.assertEqual(
+            [r.pk for r in page.context["cl"].result_list], [self.on_time.pk]
+        )
+        self.assertContains(page, "critical (override; computed")
+
+
+class ResponsePageTests(TestCase):
+    @classmethod
+    def setUpTestData(cls) -> None:
+        cls.response = make_submitted()
+        cls.reviewer = make_reviewer(cls.response.campaign)
+
+    def test_page_shows_labels_uses_factors_and_audit_history(self) -> None:
+        self.client.force_login(self.reviewer)
+        page = self.client.get(change_url(self.response))
+        vendor = self.response.campaign.vendor.name
+        self.assertContains(
+            page, f"Do you use {vendor} models through a cloud platform under your own"
+        )
+        self.assertNotContains(page, "{vendor}")
+        self.assertContains(page, "Level III – partial or acceptable degradation")
+        self.assertContains(page, "response.submitted")
+        self.assertContains(page, "Code assistant")
+        self.assertContains(page, 'class="field-dri"')
+        self.assertContains(page, 'name="verb" value="accept"')
+        self.assertNotContains(page, "Grant extension")
+
+    def test_nobody_edits_a_response_through_the_form(self) -> None:
+        """Even admins change responses only through the audited review verbs."""
+        from survey.models import User
+
+        root = User.objects.create_superuser("root@example.com", "x" * 16)
+        for user in (root, make_admin_officer()):
+            self.client.force_login(user)
+            page = self.client.get(change_url(self.response))
+            self.assertNotContains(page, 'name="_save"')
+            result = self.client.post(change_url(self.response), {"status": "accepted"})
+            self.assertEqual(result.status_code, 403)
+            use = self.response.uses.get()
+            result = self.client.post(
+                reverse("admin:survey_use_change", args=[use.pk]), {"name": "x"}
+            )
+            self.assertEqual(result.status_code, 403)
+        self.response.refresh_from_db()
+        self.assertEqual(self.response.status, Response.Status.SUBMITTED)
+        self.assertEqual(self.response.uses.get().name, "Code assistant")
+
+    def test_page_runs_a_bounded_number_of_queries(self) -> None:
+        self.client.force_login(self.reviewer)
+        self.client.get(change_url(self.response))
+        with CaptureQueriesContext(connection) as few:
+            self.client.get(change_url(self.response))
+        for position in range(2, 8):
+            Use.objects.create(response=self.response, position=position, answers=USE)
+        with CaptureQueriesContext(connection) as many:
+            page = self.client.get(change_url(self.response))
+        self.assertContains(page, "– use 7")
+        self.assertEqual(len(many), len(few))
+
+    def test_workflow_button_moves_the_status(self) -> None:
+        self.client.force_login(self.reviewer)
+        address = reverse("admin:survey_response_workflow", args=[self.response.pk])
+        page = self.client.post(address, {"verb": "start_review"}, follow=True)
+        self.assertContains(page, "now In review")
+        page = self.client.post(address, {"verb": "start_review"}, follow=True)
+        self.assertContains(page, "cannot be moved that way")
+        self.response.refresh_from_db()
+        self.assertEqual(self.response.status, Response.Status.IN_REVIEW)
+
+    def test_return_page_takes_comments_beside_questions(self) -> None:
+        self.client.force_login(self.reviewer)
+        address = reverse("admin:survey_response_return", args=[self.response.pk])
+        page = self.client.get(address)
+        use = self.response.uses.get()
+        self.assertContains(page, 'name="c_B2"')
+        self.assertContains(page, f'name="c_{use.pk}_D13"')
+        page = self.client.post(address, {"c_B2": " "})
+        self.assertContains(page, "Comment on at least one question.")
+        result = self.client.post(
+            address, {"c_B2": "Which platform?", f"c_{use.pk}_D13": "Explain."}
+        )
+        self.assertRedirects(result, change_url(self.response))
+        self.response.refresh_from_db()
+        self.assertEqual(self.response.status, Response.Status.RETURNED)
+        self.assertEqual(
+            sorted(ReviewComment.objects.values_list("question_id", "use_id", "text")),
+            [("B2", None, "Which platform?"), ("D13", use.pk, "Explain.")],
+        )
+
+    def test_override_page_requires_a_justification(self) -> None:
+        self.client.force_login(self.reviewer)
+        address = reverse("admin:survey_response_override", args=[self.response.pk])
+        page = self.client.post(address, {"band": "high", "justification": ""})
+        self.assertEqual(page.status_code, 200)
+        self.response.refresh_from_db()
+        self.assertEqual(self.response.override_band, "")
+        self.client.post(address, {"band": "high", "justification": "NSS use"})
+        self.response.refresh_from_db()
+        self.assertEqual(self.response.override_band, "high")
+        self.assertTrue(self.response.tier)
+
+    def test_reopen_page_requires_a_reason(self) -> None:
+        self.response.accept(self.reviewer)
+        self.client.force_login(self.reviewer)
+        address = reverse("admin:survey_response_reopen", args=[self.response.pk])
+        self.client.post(address, {"reason": ""})
+        self.response.refresh_from_db()
+        self.assertEqual(self.response.status, Response.Status.ACCEPTED)
+        self.client.post(address, {"reason": "Amendment"})
+        self.response.refresh_from_db()
+        self.assertEqual(self.response.status, Response.Status.IN_PROGRESS)
+
+    def test_extension_page_reads_the_campaign_time_zone(self) -> None:
+        officer = make_admin_officer()
+        self.client.force_login(officer)
+        page = self.client.get(change_url(self.response))
+        self.assertContains(page, "Grant extension")
+        address = reverse("admin:survey_response_extension", args=[self.response.pk])
+        later = timezone.localtime(
+            self.response.campaign.deadline + timedelta(days=3)
+        ).strftime("%Y")
+        result = self.client.post(
+            address, {"deadline": f"{int(later) + 1}-01-15 17:00", "reason": "Storm"}
+        )
+        self.assertRedirects(result, change_url(self.response))
+        self.response.refresh_from_db()
+        self.assertEqual(
+            self.response.extended_deadline,
+            datetime(int(later) + 1, 1, 15, 22, 0, tzinfo=UTC),
+        )
+        self.assertTrue(
+            AuditEvent.objects.filter(
+                action="response.extension_granted", actor=officer
+            ).exists()
+        )
+
+    def test_withdraw_page_is_for_admins(self) -> None:
+        address = reverse("admin:survey_response_withdraw", args=[self.response.pk])
+        self.client.force_login(self.reviewer)
+        self.assertEqual(self.client.post(address, {"reason": "x"}).status_code, 403)
+        self.client.force_login(make_admin_officer())
+        result = self.client.post(address, {"reason": "Invited by mistake"})
+        self.assertRedirects(result, change_url(self.response))
+        self.response.refresh_from_db()
+        self.assertEqual(self.response.status, Response.Status.WITHDRAWN)
+
+    def test_diff_page_compares_two_versions(self) -> None:
+        self.response.accept(self.reviewer)
+        self.response.reopen(self.reviewer, "Amend")
+        self.response.refresh_from_db()
+        self.response.answers = {**self.response.answers, "B4": "yes"}
+        self.response.save()
+        signatory = self.response.submissions.get().submitted_by
+        self.response.submit(signatory, None, timezone.now(), "I attest")
+        self.client.force_login(self.reviewer)
+        address = reverse("admin:survey_response_diff", args=[self.response.pk])
+        page = self.client.get(address, {"a": 1, "b": 2})
+        self.assertEqual(
+            [(c.question_id, c.before, c.after) for c in page.context["changes"]],
+            [("B4", "No", "Yes")],
+        )
+        self.assertContains(page, "<del>No</del>", html=True)
+
+
+class BulkActionTests(TestCase):
+    def test_bulk_accept_reports_skipped_responses(self) -> None:
+        submitted = make_submitted()
+        campaign = submitted.campaign
+        draft = make_response(campaign=campaign)
+        reviewer = make_reviewer(campaign)
+        self.client.force_login(reviewer)
+        page = self.client.post(
+            CHANGELIST,
+            {"action": "accept_selected", "_selected_action": [submitted.pk, draft.pk]},
+            follow=True,
+        )
+        self.assertContains(page, "1 done, 1 skipped")
+        submitted.refresh_from_db()
+        draft.refresh_from_db()
+        self.assertEqual(submitted.status, Response.Status.ACCEPTED)
+        self.assertEqual(draft.status, Response.Status.INVITED)
+
+    def test_bulk_return_asks_for_a_comment_then_returns_each(self) -> None:
+        first, second = make_submitted(), None
+        campaign = first.campaign
+        second = make_submitted(campaign)
+        reviewer = make_reviewer(campaign)
+        self.client.force_login(reviewer)
+        selection = {
+            "action": "return_selected",
+            "_selected_action": [first.pk, second.pk],
+        }
+        page = self.client.post(CHANGELIST, selection)
+        self.assertContains(page, 'name="comment"')
+        self.assertContains(page, '<option value="B2">', html=False)
+        first.refresh_from_db()
+        self.assertEqual(first.status, Response.Status.SUBMITTED)
+        page = self.client.post(
+            CHANGELIST,
+            {**selection, "apply": "1", "question": "B2", "comment": "Which cloud?"},
+            follow=True,
+        )
+        self.assertContains(page, "2 done, 0 skipped")
+        for response in (first, second):
+            response.refresh_from_db()
+            self.assertEqual(response.status, Response.Status.RETURNED)
+            self.assertEqual(
+                list(response.comments.values_list("question_id", "text")),
+                [("B2", "Which cloud?")],
+            )
+
+    def test_bulk_reopen_needs_a_reason(self) -> None:
+        response = make_submitted()
+        reviewer = make_reviewer(response.campaign)
+        response.accept(reviewer)
+        self.client.force_login(reviewer)
+        selection = {"action": "reopen_selected", "_selected_action": [response.pk]}
+        page = self.client.post(CHANGELIST, {**selection, "apply": "1", "reason": ""})
+        self.assertContains(page, "This field is required.")
+        response.refresh_from_db()
+        self.assertEqual(response.status, Response.Status.ACCEPTED)
+        self.client.post(CHANGELIST, {**selection, "apply": "1", "reason": "Amend"})
+        response.refresh_from_db()
+        self.assertEqual(response.status, Response.Status.IN_PROGRESS)

@@ -1,0 +1,150 @@
+from __future__ import annotations
+
+import csv
+import io
+
+import openpyxl
+from django.test import SimpleTestCase, TestCase
+
+from survey import imports
+from survey.models import Invitation, Organisation, Response
+from tests.helpers import make_campaign, make_organisation
+
+HEADER = ["Legal name", "UEI", "CAGE codes", "Contact name", "Email", "Role"]
+GOOD = [
+    [
+        "Acme Widgets LLC",
+        "acmewdgt1234",
+        "1acm5, 2ACM6",
+        "Pat Doe",
+        "Pat@Acme.example",
+        "Signatory",
+    ],
+    [
+        "Acme Widgets LLC",
+        "ACMEWDGT1234",
+        "1ACM5 2ACM6",
+        "Sam Roe",
+        "sam@acme.example",
+        "preparer",
+    ],
+    [
+        "Birch Avionics Inc.",
+        "BRCHAV1N2C34",
+        "",
+        "Lee Poe",
+        "lee@birch.example",
+        "signatory",
+    ],
+]
+
+
+def xlsx(rows: list[list[str]]) -> bytes:
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    for row in rows:
+        sheet.append(row)
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def csv_bytes(rows: list[list[str]]) -> bytes:
+    out = io.StringIO()
+    csv.writer(out).writerows(rows)
+    # Excel's "CSV UTF-8" starts with a byte-order mark.
+    return ("\ufeff" + out.getvalue()).encode()
+
+
+class ParseTests(SimpleTestCase):
+    def test_xlsx_and_csv_read_the_same_normalised_rows(self) -> None:
+        for name, content in [
+            ("contacts.xlsx", xlsx([HEADER, *GOOD])),
+            ("contacts.csv", csv_bytes([HEADER, *GOOD])),
+        ]:
+            with self.subTest(name=name):
+                rows, problems = imports.parse(imports.read_table(name, content))
+                self.assertEqual(problems, [])
+                self.assertEqual(len(rows), 3)
+                self.assertEqual(rows[0].uei, "ACMEWDGT1234")
+                self.assertEqual(rows[0].cage_codes, "1ACM5 2ACM6")
+                self.assertEqual(rows[0].email, "pat@acme.example")
+                self.assertEqual(rows[0].role, "signatory")
+                self.assertEqual(rows[2].line, 4)
+
+    def test_each_problem_is_reported_with_its_line(self) -> None:
+        header = HEADER[:-1]  # no Role column
+        table = [
+            header,
+            ["Acme Widgets LLC", "0CMEWDGT1234", "1ACM5", "Pat", "pat@acme.example"],
+            ["Acme Widgets LLC", "ACMEWDGT1234", "1ACM", "Sam", "sam@acme.example"],
+            ["Birch Avionics", "BRCHAV1N2C34", "", "Lee", "PAT@acme.example"],
+        ]
+        rows, problems = imports.parse(table)
+        self.assertEqual(
+            [(p.line, p.column) for p in problems],
+            [(1, "role"), (2, "uei"), (3, "cage_codes"), (4, "email")],
+        )
+        self.assertIn("0CMEWDGT1234", problems[1].message)
+        self.assertIn("line 2", problems[3].message)
+
+    def test_too_many_rows_are_refused_without_reading_them_all(self) -> None:
+        rows = [HEADER] + [GOOD[2]] * (imports.MAX_ROWS + 50)
+        table = imports.read_table("big.csv", csv_bytes(rows))
+        self.assertEqual(len(table), imports.MAX_ROWS + 2)
+        parsed, problems = imports.parse(table)
+        self.assertEqual(parsed, [])
+        self.assertEqual(
+            problems[0].message, f"At most {imports.MAX_ROWS} rows per file."
+        )
+
+    def test_unknown_file_types_and_empty_files_are_refused(self) -> None:
+        with self.assertRaises(ValueError):
+            imports.read_table("contacts.pdf", b"%PDF")
+        self.assertEqual(imports.parse([])[1][0].message, "The file is empty.")
+        self.assertEqual(imports.parse([HEADER])[1][0].message, "The file has no rows.")
+
+    def test_error_report_neutralises_formulas(self) -> None:
+        report = imports.error_report([imports.Problem(2, "uei", "=HYPERLINK(x)")])
+        self.assertEqual(
+            list(csv.reader(io.StringIO(report))),
+            [["line", "column", "problem"], ["2", "uei", "'=HYPERLINK(x)"]],
+        )
+
+
+class ApplyTests(TestCase):
+    def test_rows_become_organisations_responses_and_invitations(self) -> None:
+        campaign = make_campaign()
+        existing = make_organisation(uei="BRCHAV1N2C34", legal_name="Birch (old)")
+        rows, _ = imports.parse([HEADER, *GOOD])
+        result = imports.apply(rows, campaign, actor=None)
+        self.assertEqual(result.organisations_created, 1)
+        self.assertEqual(len(result.invitations), 3)
+        self.assertEqual(Organisation.objects.count(), 2)
+        acme = Organisation.objects.get(uei="ACMEWDGT1234")
+        self.assertEqual(acme.cage_codes, "1ACM5 2ACM6")
+        self.assertEqual(
+            sorted(Response.objects.values_list("organisation__uei", flat=True)),
+            ["ACMEWDGT1234", "BRCHAV1N2C34"],
+        )
+        invitation, token = result.invitations[0]
+        self.assertEqual(Invitation.usable(token), invitation)
+        self.assertEqual(invitation.full_name, "Pat Doe")
+        existing.refresh_from_db()
+        self.assertEqual(existing.legal_name, "Birch (old)")
+
+
+class ConflictTests(TestCase):
+    def test_members_and_pending_invitations_are_reported(self) -> None:
+        from tests.helpers import make_user
+
+        acme = make_organisation(uei="ACMEWDGT1234")
+        make_user("pat@acme.example", organisation=acme)
+        Invitation.issue(acme, "sam@acme.example", "preparer")
+        # The same person may be invited to another organisation.
+        Invitation.issue(make_organisation(), "lee@birch.example", "preparer")
+        rows, _ = imports.parse([HEADER, *GOOD])
+        self.assertEqual(
+            [(p.line, p.column) for p in imports.conflicts(rows)],
+            [(2, "email"), (3, "email")],
+        )
