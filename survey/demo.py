@@ -324,9 +324,4 @@ def _fill(response: Response, spec: dict[str, Any], signatory: User) -> None:
     response.opened_at = response.started_at = now
     response.save()
     if spec["status"] == Response.Status.SUBMITTED:
-        attestation = questionnaire.attestation_text(
-            response.answers,
-            response.campaign.vendor.name,
-            response.answers.get("E1a", ""),
-        )
-        response.submit(signatory, ip=None, at=now, attestation=attestation)
+        response.submit(signatory, ip=None, at=now)

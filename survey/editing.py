@@ -41,8 +41,13 @@ def merge(
     question_ids: Iterable[str],
     editor: str,
     at: str,
+    overwrite: Iterable[str] = (),
 ) -> Merge:
-    """Apply the user's changes (posted vs loaded) to the current answers."""
+    """Apply the user's changes (posted vs loaded) to the current answers.
+
+    `overwrite` names questions where the user, shown both values, chose to keep theirs.
+    """
+    overwrite = set(overwrite)
     answers = dict(current)
     meta = dict(current_meta)
     result = Merge(answers=answers, meta=meta)
@@ -53,7 +58,8 @@ def merge(
         if yours == before:
             continue  # not edited by this user
         theirs = current.get(qid)
-        if current_version != loaded_version and theirs != before and theirs != yours:
+        stale = current_version != loaded_version and qid not in overwrite
+        if stale and theirs != before and theirs != yours:
             info = current_meta.get(qid, {})
             result.conflicts.append(
                 Conflict(qid, theirs, yours, info.get("by", ""), info.get("at", ""))

@@ -35,6 +35,7 @@ MIN_SPARE_ROWS = 2
 MAX_ROWS = 100
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _PHONE_RE = r"^[0-9+()./ x-]{3,40}$"
+_ROW_KEY = re.compile(r"^[A-Z][0-9]*[a-z]?__([0-9]{1,3})__")
 
 
 def _no_control_characters(value: str) -> None:
@@ -114,7 +115,7 @@ class AnswerForm(forms.Form):
         initial = value
         if question.takes_unknown:
             unknown = forms.BooleanField(
-                label=_("Unknown / not yet assessed"),
+                label=_("%(question)s: unknown / not yet assessed") % {"question": qid},
                 required=False,
                 disabled=self.readonly,
             )
@@ -176,10 +177,13 @@ class AnswerForm(forms.Form):
         if kind == "date":
             return forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
         if kind == "text_list":
+            validators: list[Any] = [_no_control_characters]
+            if question.item_pattern:
+                validators.append(self._items_validator(question))
             return forms.CharField(
                 widget=forms.Textarea(attrs={"rows": 2}),
                 max_length=TEXT_MAX,
-                validators=[_no_control_characters],
+                validators=validators,
             )
         if kind == "file":
             return EvidenceField()
@@ -202,6 +206,21 @@ class AnswerForm(forms.Form):
         return forms.CharField(
             max_length=question.max_length or TEXT_MAX, validators=validators
         )
+
+    def _items_validator(self, question: qn.Question) -> Any:
+        pattern = re.compile(question.item_pattern, re.IGNORECASE)
+        message = (
+            question.pattern_message.render(self.vendor)
+            if question.pattern_message
+            else _("Enter each item in the expected format.")
+        )
+
+        def validate(value: str) -> None:
+            bad = [item for item in _split_items(value) if not pattern.fullmatch(item)]
+            if bad:
+                raise ValidationError(f"{message} ({', '.join(bad)})")
+
+        return validate
 
     def _choices(self, question: qn.Question) -> list[tuple[str, str]]:
         if question.options_from:
@@ -272,9 +291,9 @@ class AnswerForm(forms.Form):
             return 0
         prefix = f"{question.id}__"
         indexes = [
-            int(key.split("__")[1])
+            int(match.group(1))
             for key in self.data
-            if key.startswith(prefix) and key.split("__")[1].isdigit()
+            if (match := _ROW_KEY.match(key)) and key.startswith(prefix)
         ]
         return min(MAX_ROWS, max(indexes) + 1) if indexes else 0
 
@@ -366,12 +385,7 @@ class AnswerForm(forms.Form):
             return qn.UNKNOWN
         value = data.get(qid)
         if question.type == "text_list":
-            items = [
-                i.strip().upper()
-                for i in re.split(r"[\s,;]+", value or "")
-                if i.strip()
-            ]
-            return items or None
+            return _split_items(value or "") or None
         if question.type == "group":
             group = {
                 sub.id: (data.get(f"{qid}__{sub.id}") or "").strip()
@@ -405,8 +419,16 @@ class AnswerForm(forms.Form):
             if name == "__all__":
                 continue
             field = self.fields[name]
-            summary.append((f"id_{name}", str(field.label), " ".join(errors)))
+            # Radio and checkbox groups have no element with the field's own id.
+            target = self[name].auto_id
+            if isinstance(field.widget, forms.RadioSelect | forms.CheckboxSelectMultiple):
+                target += "_0"
+            summary.append((target, str(field.label), " ".join(errors)))
         return summary
+
+
+def _split_items(value: str) -> list[str]:
+    return [i.strip().upper() for i in re.split(r"[\s,;]+", value) if i.strip()]
 
 
 class EvidenceField(forms.FileField):

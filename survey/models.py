@@ -398,6 +398,10 @@ class Locked(Exception):
     """The response is no longer editable (submitted, in review, ...)."""
 
 
+class Incomplete(Exception):
+    """Required answers are missing: the response cannot be submitted."""
+
+
 class ResponseQuerySet(models.QuerySet["Response"]):
     def for_user(self, user: Any) -> ResponseQuerySet:
         """Responses of the organisations the user belongs to."""
@@ -577,13 +581,13 @@ class Response(models.Model):
         user: User,
         ip: str | None,
         at: datetime,
+        overwrite: frozenset[str] = frozenset(),
     ) -> editing.Merge:
         """Merge one user's edits of organisation-level answers; see survey.editing."""
         with transaction.atomic():
             current = Response.objects.select_for_update().get(pk=self.pk)
             if not current.is_editable:
                 raise Locked(current.get_status_display())
-            posted = _store_uploads(posted, current, None, user)
             result = editing.merge(
                 current=current.answers,
                 current_meta=current.answer_meta,
@@ -594,10 +598,12 @@ class Response(models.Model):
                 question_ids=question_ids,
                 editor=user.email,
                 at=at.isoformat(),
+                overwrite=overwrite,
             )
             if result.changed:
                 questionnaire = current.campaign.questionnaire.parsed
-                current.answers = questionnaire.visible_answers(result.answers)
+                visible = questionnaire.visible_answers(result.answers)
+                current.answers = _store_uploads(visible, current, None, user)
                 current.answer_meta = result.meta
                 current.touch(at)
                 current.refresh_scores(list(current.uses.all()))
@@ -629,12 +635,77 @@ class Response(models.Model):
             version=(use or self).version,
         )
 
-    def submit(
-        self, user: User, ip: str | None, at: datetime, attestation: str
-    ) -> Submission | None:
+    def add_use(self, user: User, ip: str | None, at: datetime) -> Use:
+        """A new, empty use at the end of the register."""
+        with transaction.atomic():
+            locked = Response.objects.select_for_update().get(pk=self.pk)
+            if not locked.is_editable:
+                raise Locked(locked.get_status_display())
+            last = locked.uses.aggregate(last=models.Max("position"))["last"] or 0
+            use = Use(response=locked, position=last + 1)
+            use.refresh_derived(locked.campaign.questionnaire.parsed)
+            use.save()
+            locked.touch(at)
+            locked.refresh_scores(list(locked.uses.all()))
+            locked.save()
+            AuditEvent.record(
+                "use.added",
+                actor=user,
+                obj=use,
+                ip=ip,
+                organisation=locked.organisation,
+                campaign=locked.campaign,
+            )
+        return use
+
+    def remove_use(self, use: Use, user: User, ip: str | None, at: datetime) -> None:
+        with transaction.atomic():
+            locked = Response.objects.select_for_update().get(pk=self.pk)
+            if not locked.is_editable:
+                raise Locked(locked.get_status_display())
+            AuditEvent.record(
+                "use.removed",
+                actor=user,
+                obj=use,
+                ip=ip,
+                name=use.name,
+                organisation=locked.organisation,
+                campaign=locked.campaign,
+            )
+            Use.objects.filter(pk=use.pk).delete()
+            locked.touch(at)
+            locked.refresh_scores(list(locked.uses.all()))
+            locked.save()
+
+    @property
+    def also_required(self) -> frozenset[str]:
+        """Questions a campaign setting makes required (the signed attestation, F4)."""
+        return (
+            frozenset({"F4"})
+            if self.campaign.require_signed_attestation
+            else frozenset()
+        )
+
+    def missing(self, uses: list[Use]) -> list[qn.Missing]:
+        questionnaire = self.campaign.questionnaire.parsed
+        return questionnaire.missing_required(
+            self.answers, [u.answers for u in uses], also_required=self.also_required
+        )
+
+    def attestation_text(self) -> str:
+        questionnaire = self.campaign.questionnaire.parsed
+        answers = questionnaire.visible_answers(self.answers)
+        completion = answers.get("E1a") or gettext("not yet known")
+        return questionnaire.attestation_text(
+            answers, self.campaign.vendor.name, completion
+        )
+
+    def submit(self, user: User, ip: str | None, at: datetime) -> Submission | None:
         """Lock the response and keep a snapshot; None when it was already submitted.
 
         The conditional UPDATE makes concurrent submits race for one row: exactly one wins.
+        Completeness is checked again under that lock (Incomplete rolls everything back),
+        so that a save landing just before cannot slip an incomplete response through.
         """
         with transaction.atomic():
             claimed = Response.objects.filter(
@@ -651,6 +722,9 @@ class Response(models.Model):
                 return None
             self.refresh_from_db()
             uses = list(self.uses.all())
+            if self.missing(uses):
+                raise Incomplete
+            attestation = self.attestation_text()
             questionnaire = self.campaign.questionnaire.parsed
             for use in uses:
                 use.refresh_derived(questionnaire)
@@ -1067,14 +1141,17 @@ class Use(models.Model):
         user: User,
         ip: str | None,
         at: datetime,
+        overwrite: frozenset[str] = frozenset(),
     ) -> editing.Merge:
-        """Merge one user's edits of this use's answers; see survey.editing."""
+        """Merge one user's edits of this use's answers; see survey.editing.
+
+        Raises Use.DoesNotExist when another user removed the use meanwhile.
+        """
         with transaction.atomic():
             response = Response.objects.select_for_update().get(pk=self.response_id)
             if not response.is_editable:
                 raise Locked(response.get_status_display())
             current = Use.objects.get(pk=self.pk)
-            posted = _store_uploads(posted, response, current, user)
             result = editing.merge(
                 current=current.answers,
                 current_meta=current.answer_meta,
@@ -1085,11 +1162,13 @@ class Use(models.Model):
                 question_ids=question_ids,
                 editor=user.email,
                 at=at.isoformat(),
+                overwrite=overwrite,
             )
             if result.changed:
                 questionnaire = response.campaign.questionnaire.parsed
                 org = questionnaire.visible_answers(response.answers)
-                current.answers = questionnaire.visible_use_answers(result.answers, org)
+                visible = questionnaire.visible_use_answers(result.answers, org)
+                current.answers = _store_uploads(visible, response, current, user)
                 current.answer_meta = result.meta
                 current.version += 1
                 current.updated_at = at

@@ -57,7 +57,9 @@ def deadline_context(response: Response, now: datetime) -> dict[str, Any]:
 def summary(response: Response, uses: list[Use], now: datetime) -> dict[str, Any]:
     """One row of the contractor home page."""
     questionnaire = response.campaign.questionnaire.parsed
-    progress = questionnaire.progress(response.answers, [u.answers for u in uses])
+    progress = questionnaire.progress(
+        response.answers, [u.answers for u in uses], response.also_required
+    )
     given = sum(g for g, _r in progress.values())
     required = sum(r for _g, r in progress.values())
     return {
@@ -81,7 +83,9 @@ def page_context(
     current = next((s for s in questionnaire.sections if s.id == current_id), None)
     now = request.received_at  # type: ignore[attr-defined]
     org = questionnaire.visible_answers(response.answers)
-    progress = questionnaire.progress(response.answers, [u.answers for u in uses])
+    progress = questionnaire.progress(
+        response.answers, [u.answers for u in uses], response.also_required
+    )
     nav = []
     for section in questionnaire.sections:
         given, required = progress.get(section.id, (0, 0))
@@ -198,15 +202,6 @@ def comments_for(
     return by_question
 
 
-def attestation(response: Response) -> str:
-    questionnaire = response.campaign.questionnaire.parsed
-    answers = questionnaire.visible_answers(response.answers)
-    completion = answers.get("E1a") or _("not yet known")
-    return questionnaire.attestation_text(
-        answers, response.campaign.vendor.name, completion
-    )
-
-
 def review_context(response: Response, uses: list[Use]) -> dict[str, Any]:
     """Every answer by section, what is missing (with links), and the scores."""
     response.refresh_scores(uses)  # in memory only: the page shows the current figures
@@ -241,9 +236,7 @@ def review_context(response: Response, uses: list[Use]) -> dict[str, Any]:
                 {**use_row(questionnaire, response, use, index), "rows": rows}
             )
     missing = []
-    for item in questionnaire.missing_required(
-        response.answers, [u.answers for u in uses]
-    ):
+    for item in response.missing(uses):
         if item.question is None:
             label = _("Add at least one use of %(vendor)s.") % {"vendor": vendor}
             url = section_url(response, item.section)
@@ -280,6 +273,6 @@ def review_context(response: Response, uses: list[Use]) -> dict[str, Any]:
         "missing": missing,
         "cdi": response.cdi,
         "tier": BAND_LABELS.get(response.tier, response.tier),
-        "attestation": attestation(response),
+        "attestation": response.attestation_text(),
         "submit_url": reverse("survey-submit", args=[response.uuid]),
     }

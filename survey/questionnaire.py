@@ -281,9 +281,15 @@ class Questionnaire:
         ]
 
     def missing_required(
-        self, answers: Mapping[str, Any], uses: Sequence[Mapping[str, Any]]
+        self,
+        answers: Mapping[str, Any],
+        uses: Sequence[Mapping[str, Any]],
+        also_required: frozenset[str] = frozenset(),
     ) -> list[Missing]:
-        """Every required answer still to give, in questionnaire order."""
+        """Every required answer still to give, in questionnaire order.
+
+        `also_required` names questions that a campaign setting makes required.
+        """
         org = self.visible_answers(answers)
         missing: list[Missing] = []
         for section in self.sections:
@@ -291,9 +297,8 @@ class Questionnaire:
                 continue
             if not section.repeatable:
                 for question in self.visible_questions(section, answers):
-                    if question.required and not is_answered(
-                        question, org.get(question.id)
-                    ):
+                    required = question.required or question.id in also_required
+                    if required and not is_answered(question, org.get(question.id)):
                         missing.append(Missing(section, question))
                 continue
             if len(uses) < section.min_items:
@@ -301,14 +306,16 @@ class Questionnaire:
             for index, use in enumerate(uses):
                 kept = self.visible_use_answers(use, org)
                 for question in self.visible_questions(section, use, org):
-                    if question.required and not is_answered(
-                        question, kept.get(question.id)
-                    ):
+                    required = question.required or question.id in also_required
+                    if required and not is_answered(question, kept.get(question.id)):
                         missing.append(Missing(section, question, index))
         return missing
 
     def progress(
-        self, answers: Mapping[str, Any], uses: Sequence[Mapping[str, Any]]
+        self,
+        answers: Mapping[str, Any],
+        uses: Sequence[Mapping[str, Any]],
+        also_required: frozenset[str] = frozenset(),
     ) -> dict[str, tuple[int, int]]:
         """Per visible section: (required answers given, required answers)."""
         org = self.visible_answers(answers)
@@ -325,7 +332,7 @@ class Questionnaire:
             given = 0
             for raw, kept in groups:
                 for question in self.visible_questions(section, raw, org):
-                    if question.required:
+                    if question.required or question.id in also_required:
                         required += 1
                         given += is_answered(question, kept.get(question.id))
             result[section.id] = (given, required)

@@ -23,10 +23,10 @@ EXTENSIONS = {
     "image/png": ".png",
     "image/jpeg": ".jpg",
     "application/json": ".json",
-    "application/xml": ".xml",
     **{mime: ".docx" if key == "word/" else ".xlsx" for key, mime in _OFFICE.items()},
 }
-ALLOWED_DESCRIPTION = "PDF, PNG, JPEG, Word (.docx), Excel (.xlsx), JSON or XML"
+# No XML or SVG: they can carry scripts. SBOMs come as CycloneDX or SPDX JSON.
+ALLOWED_DESCRIPTION = "PDF, PNG, JPEG, Word (.docx), Excel (.xlsx) or JSON"
 
 
 def sniff(data: bytes) -> str:
@@ -69,10 +69,7 @@ def _text(data: bytes) -> str:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = ""
-    stripped = text.lstrip()
-    if stripped.startswith("<?xml") and "<script" not in text.lower():
-        return "application/xml"
-    if stripped.startswith(("{", "[")):
+    if text.lstrip().startswith(("{", "[")):
         try:
             json.loads(text)
         except ValueError:

@@ -14,7 +14,6 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.db import DatabaseError, connection, transaction
-from django.db.models import Max
 from django.http import (
     FileResponse,
     Http404,
@@ -36,6 +35,7 @@ from survey.deadlines import describe
 from survey.forms import AcceptInvitationForm, AnswerForm
 from survey.models import (
     AuditEvent,
+    Incomplete,
     Invitation,
     Locked,
     Membership,
@@ -45,6 +45,8 @@ from survey.models import (
 )
 
 View = Callable[..., HttpResponseBase]
+# The edit state is the page's own answers: anything far larger is not from our page.
+MAX_LOADED_CHARS = 1_000_000
 
 
 @require_GET
@@ -105,13 +107,23 @@ def login_required_json(view: View) -> View:
 
 
 def _response(request: HttpRequest, response_uuid: Any) -> Response:
-    """The user's own organisation's response; anything else is a plain 404."""
-    return get_object_or_404(
-        Response.objects.for_user(request.user).select_related(
-            "campaign__vendor", "campaign__questionnaire", "organisation"
-        ),
-        uuid=response_uuid,
+    """The user's own organisation's response; anything else is a plain 404, logged."""
+    found = (
+        Response.objects.for_user(request.user)
+        .select_related("campaign__vendor", "campaign__questionnaire", "organisation")
+        .filter(uuid=response_uuid)
+        .first()
     )
+    if found is None:
+        AuditEvent.record(
+            "access.denied",
+            actor=request.user,
+            ip=_ip(request),
+            path=request.path,
+            method=request.method,
+        )
+        raise Http404
+    return found
 
 
 def _use(response: Response, use_uuid: Any) -> Use:
@@ -214,7 +226,14 @@ def uses(request: HttpRequest, response_uuid: Any) -> HttpResponse:
     if request.method == "POST":
         if refusal := _refused(request, response):
             return refusal
-        use = _add_use(request, response)
+        try:
+            use = response.add_use(
+                request.user,  # type: ignore[arg-type]
+                _ip(request),
+                request.received_at,  # type: ignore[attr-defined]
+            )
+        except Locked:
+            return _refused(request, response)
         return redirect("survey-use", response_uuid=response.uuid, use_uuid=use.uuid)
     items = list(response.uses.all())
     context = pages.page_context(response, items, register.id, request)
@@ -226,27 +245,6 @@ def uses(request: HttpRequest, response_uuid: Any) -> HttpResponse:
         shown=register.id in context["visible_sections"],
     )
     return render(request, "survey/uses.html", context)
-
-
-def _add_use(request: HttpRequest, response: Response) -> Use:
-    with transaction.atomic():
-        locked = Response.objects.select_for_update().get(pk=response.pk)
-        last = locked.uses.aggregate(last=Max("position"))["last"] or 0
-        use = Use(response=locked, position=last + 1)
-        use.refresh_derived(locked.campaign.questionnaire.parsed)
-        use.save()
-        locked.touch(request.received_at)  # type: ignore[attr-defined]
-        locked.refresh_scores(list(locked.uses.all()))
-        locked.save()
-        AuditEvent.record(
-            "use.added",
-            actor=request.user,
-            obj=use,
-            organisation=locked.organisation,
-            campaign=locked.campaign,
-            ip=_ip(request),
-        )
-    return use
 
 
 @login_required
@@ -278,22 +276,15 @@ def use_delete(request: HttpRequest, response_uuid: Any, use_uuid: Any) -> HttpR
     if request.method == "POST":
         if refusal := _refused(request, response):
             return refusal
-        with transaction.atomic():
-            locked = Response.objects.select_for_update().get(pk=response.pk)
-            if locked.is_editable:
-                AuditEvent.record(
-                    "use.removed",
-                    actor=request.user,
-                    obj=use,
-                    organisation=locked.organisation,
-                    campaign=locked.campaign,
-                    ip=_ip(request),
-                    name=use.name,
-                )
-                use.delete()
-                locked.touch(request.received_at)  # type: ignore[attr-defined]
-                locked.refresh_scores(list(locked.uses.all()))
-                locked.save()
+        try:
+            response.remove_use(
+                use,
+                request.user,  # type: ignore[arg-type]
+                _ip(request),
+                request.received_at,  # type: ignore[attr-defined]
+            )
+        except Locked:
+            return _refused(request, response)
         messages.success(request, _("The use was removed."))
         return redirect("survey-uses", response_uuid=response.uuid)
     context = pages.page_context(response, list(response.uses.all()), "D", request)
@@ -307,6 +298,8 @@ def use_delete(request: HttpRequest, response_uuid: Any, use_uuid: Any) -> HttpR
 def autosave(request: HttpRequest, response_uuid: Any, section_id: str) -> JsonResponse:
     response = _response(request, response_uuid)
     current = _section(response.campaign.questionnaire.parsed, section_id)
+    if current.repeatable:
+        raise Http404
     if refusal := _refused(request, response, as_json=True):
         return refusal
     form = _form(request, response, current, response)
@@ -360,10 +353,11 @@ def _form(
 
 def _edit_state(request: HttpRequest) -> tuple[int, dict[str, Any]]:
     """The version and answers the user's page was built from (their base for merging)."""
+    raw = request.POST.get("loaded", "{}")
     try:
         version = int(request.POST.get("version", "0"))
-        loaded = json.loads(request.POST.get("loaded", "{}"))
-    except (TypeError, ValueError):
+        loaded = json.loads(raw) if len(raw) <= MAX_LOADED_CHARS else {}
+    except (TypeError, ValueError, RecursionError):
         return 0, {}
     return version, loaded if isinstance(loaded, dict) else {}
 
@@ -382,7 +376,25 @@ def _apply(
         user=request.user,  # type: ignore[arg-type]
         ip=_ip(request),
         at=request.received_at,  # type: ignore[attr-defined]
+        overwrite=frozenset(request.POST.getlist("overwrite")),
     )
+
+
+def _state_after(
+    request: HttpRequest, current: qn.Section, target: Response | Use, result: Any
+) -> tuple[int, str]:
+    """The edit state to hand back to the page after a save.
+
+    While a conflict is unresolved the page keeps its old base for that question, so
+    the next save (autosave included) reports it again instead of overwriting it.
+    """
+    version, loaded = _edit_state(request)
+    conflicted = {c.question_id for c in result.conflicts}
+    state = {
+        q.id: loaded.get(q.id) if q.id in conflicted else target.answers.get(q.id)
+        for q in current.questions
+    }
+    return (version if conflicted else target.version), json.dumps(state)
 
 
 def _save(
@@ -398,6 +410,9 @@ def _save(
         result = _apply(request, form, current, target)
     except Locked:
         return _refused(request, response)
+    except Use.DoesNotExist:
+        raise Http404 from None
+    form.state = _state_after(request, current, target, result)
     form.conflicts = pages.describe_conflicts(response, current, result.conflicts)
     if form.errors or result.conflicts:
         return None
@@ -421,16 +436,16 @@ def _autosave_result(
         result = _apply(request, form, current, target)
     except Locked:
         return _refused(request, response, as_json=True)
+    except Use.DoesNotExist:
+        raise Http404 from None
     saved_at = request.received_at.astimezone(UTC)  # type: ignore[attr-defined]
+    version, loaded = _state_after(request, current, target, result)
+    status = "conflict" if result.conflicts else "invalid" if form.errors else "saved"
     return JsonResponse(
         {
-            "status": "conflict"
-            if result.conflicts
-            else "invalid"
-            if form.errors
-            else "saved",
-            "version": target.version,
-            "loaded": {q.id: target.answers.get(q.id) for q in current.questions},
+            "status": status,
+            "version": version,
+            "loaded": json.loads(loaded),
             "saved_at": f"{saved_at:%H:%M:%S} UTC",
             "errors": {name: list(errors) for name, errors in form.errors.items()},
             "conflicts": pages.describe_conflicts(response, current, result.conflicts),
@@ -447,13 +462,16 @@ def _render_form(
 ) -> HttpResponse:
     uses_list = list(response.uses.all())
     context = pages.page_context(response, uses_list, current.id, request)
-    answers = target.answers
+    version, loaded = getattr(form, "state", None) or (
+        target.version,
+        json.dumps({q.id: target.answers.get(q.id) for q in current.questions}),
+    )
     context.update(
         section=current,
         form=form,
         use=target if isinstance(target, Use) else None,
-        version=target.version,
-        loaded=json.dumps({q.id: answers.get(q.id) for q in current.questions}),
+        version=version,
+        loaded=loaded,
         error_summary=form.question_errors() if form.is_bound else [],
         conflicts=getattr(form, "conflicts", []),
         shown=current.id in context["visible_sections"],
@@ -504,20 +522,19 @@ def submit(request: HttpRequest, response_uuid: Any) -> HttpResponse:
             },
             status=403,
         )
-    items = list(response.uses.all())
-    questionnaire = response.campaign.questionnaire.parsed
-    if questionnaire.missing_required(response.answers, [u.answers for u in items]):
+    try:
+        submission = response.submit(
+            request.user,  # type: ignore[arg-type]
+            _ip(request),
+            request.received_at,  # type: ignore[attr-defined]
+        )
+    except Incomplete:
         messages.error(
             request, _("Some required answers are missing: see the list below.")
         )
         return redirect("survey-review", response_uuid=response.uuid)
-    attestation = pages.attestation(response)
-    submission = response.submit(
-        request.user,  # type: ignore[arg-type]
-        _ip(request),
-        request.received_at,  # type: ignore[attr-defined]
-        attestation,
-    )
+    except Locked:
+        return _refused(request, response)
     if submission is None:
         messages.info(request, _("This response was already submitted."))
     return redirect("survey-receipt", response_uuid=response.uuid)

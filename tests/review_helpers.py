@@ -9,30 +9,20 @@ from django.utils import timezone
 
 from survey.models import Campaign, Membership, Response, Use, User
 from survey.roles import ADMIN, REVIEWER, ensure_staff_groups
-from tests.helpers import make_organisation, make_response, make_user
+from tests.helpers import (
+    complete_org_answers,
+    complete_use_answers,
+    make_organisation,
+    make_response,
+    make_user,
+)
 
-ANSWERS = {
-    "A1": "Acme Widgets LLC",
-    "A2": "ACMEWDGT1234",
-    "A3": ["1ACM5"],
-    "A4": "enterprise",
-    "A5": ["prime"],
-    "A7": "none",
-    "B1": "no",
-    "B2": "yes",
-    "B3": "no",
-    "B4": "no",
-    "B5": "no",
-}
-USE = {
-    "D1": "Code assistant",
-    "D2": "cloud_platform",
-    "D4": "software_engineering",
-    "D6": "contract_performance",
-    "D7": "no",
-    "D12": "material",
-    "D13": "level_3",
-}
+ANSWERS = complete_org_answers(
+    A1="Acme Widgets LLC", A2="ACMEWDGT1234", A3=["1ACM5"], A7="none"
+)
+USE = complete_use_answers(
+    D1="Code assistant", D4="software_engineering", D12="material", D13="level_3"
+)
 
 
 def make_staff(role: str, campaigns: Sequence[Campaign] = (), **extra: Any) -> User:
@@ -65,8 +55,6 @@ def make_submitted(
     )
     Use.objects.create(response=response, position=1, answers=USE)
     signatory = make_user(organisation=organisation, role=Membership.Role.SIGNATORY)
-    response.submit(
-        signatory, ip="192.0.2.1", at=timezone.now(), attestation="I attest"
-    )
+    response.submit(signatory, ip="192.0.2.1", at=timezone.now())
     response.refresh_from_db()
     return response

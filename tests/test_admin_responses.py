@@ -225,7 +225,7 @@ class ResponsePageTests(TestCase):
         self.response.answers = {**self.response.answers, "B4": "yes"}
         self.response.save()
         signatory = self.response.submissions.get().submitted_by
-        self.response.submit(signatory, None, timezone.now(), "I attest")
+        self.response.submit(signatory, None, timezone.now())
         self.client.force_login(self.reviewer)
         address = reverse("admin:survey_response_diff", args=[self.response.pk])
         page = self.client.get(address, {"a": 1, "b": 2})

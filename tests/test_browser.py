@@ -183,3 +183,29 @@ def test_autosave_keeps_typing_when_the_browser_closes(
     response.refresh_from_db()
     assert response.answers["A1"] == "Delta Dynamics"
     assert problems == []
+
+
+def test_leaving_the_page_saves_what_was_typed(
+    browser: Browser, live_server: Any
+) -> None:
+    org = make_organisation()
+    response = make_response(organisation=org)
+    user = make_user("kim@epsilon.example", org, Membership.Role.PREPARER)
+    user.set_password(PASSWORD)
+    user.save()
+    context = browser.new_context()
+    page = context.new_page()
+    log_in(page, live_server.url, "kim@epsilon.example")
+    page.goto(
+        f"{live_server.url}{reverse('survey-section', args=[response.uuid, 'A'])}"
+    )
+    page.locator("#id_A1").fill("Epsilon Labs")
+    # Leave at once, long before the next autosave: the page sends its draft as it goes.
+    page.goto(f"{live_server.url}{reverse('survey-home')}")
+    for _ in range(50):
+        response.refresh_from_db()
+        if response.answers.get("A1"):
+            break
+        page.wait_for_timeout(100)
+    context.close()
+    assert response.answers.get("A1") == "Epsilon Labs"

@@ -130,7 +130,7 @@ class ReturnForClarificationTests(TestCase):
         response.answers = {**response.answers, "B3": "yes"}
         response.save()
         signatory = response.submissions.get().submitted_by
-        second = response.submit(signatory, None, timezone.now(), "I attest")
+        second = response.submit(signatory, None, timezone.now())
         self.assertEqual(second.number, 2)
         self.assertEqual(response.submissions.count(), 2)
         response.refresh_from_db()
@@ -184,7 +184,7 @@ class AmendmentTests(TestCase):
         use.answers = {**use.answers, "D13": "level_1"}
         use.save()
         signatory = response.submissions.get().submitted_by
-        response.submit(signatory, None, timezone.now(), "I attest")
+        response.submit(signatory, None, timezone.now())
 
         first, second = response.submissions.order_by("number")
         self.assertEqual((first.number, second.number), (1, 2))

@@ -188,12 +188,20 @@ class ConflictTests(ContractorTestCase):
         self.assertContains(reply, "yours is “Value of a2”")
         self.assertContains(reply, 'value="Value of a2"')
         self.assertEqual(self.fresh().answers["A1"], "Value of a1")
-        # Saving again from the page that showed the conflict is a deliberate overwrite.
+        # Saving again from that page repeats the conflict until a2 chooses to overwrite.
         again = {
             "version": str(reply.context["version"]),
             "loaded": reply.context["loaded"],
         }
-        self.client.post(path, {**again, "A1": "Value of a2"})
+        reply = self.client.post(path, {**again, "A1": "Value of a2"})
+        self.assertContains(reply, "a1@alpha.example saved “Value of a1”")
+        self.assertContains(reply, 'name="overwrite" value="A1"')
+        self.assertEqual(self.fresh().answers["A1"], "Value of a1")
+        again = {
+            "version": str(reply.context["version"]),
+            "loaded": reply.context["loaded"],
+        }
+        self.client.post(path, {**again, "A1": "Value of a2", "overwrite": "A1"})
         self.assertEqual(self.fresh().answers["A1"], "Value of a2")
 
     def test_edits_to_different_questions_merge(self) -> None:
@@ -220,6 +228,14 @@ class ConflictTests(ContractorTestCase):
         self.assertEqual(data["conflicts"][0]["theirs"], "First")
         self.assertEqual(data["conflicts"][0]["yours"], "Second")
         self.assertEqual(self.fresh().answers["A1"], "First")
+        # The next autosave, with the state handed back, still does not overwrite.
+        state = {"version": data["version"], "loaded": json.dumps(data["loaded"])}
+        again = self.client.post(
+            url("survey-autosave", self.response, "A"),
+            {**state, "A1": "Second", "A4": "enterprise"},
+        )
+        self.assertEqual(again.json()["status"], "conflict")
+        self.assertEqual(self.fresh().answers, {"A1": "First", "A4": "enterprise"})
 
 
 class UseRegisterTests(ContractorTestCase):
@@ -518,3 +534,91 @@ class InvitationTests(TestCase):
 
 def _json(reply: Any) -> Any:
     return json.loads(reply.content)
+
+
+class RaceAndRobustnessTests(ContractorTestCase):
+    """Checks made under the row lock, odd input, and campaign-level requirements."""
+
+    def complete(self) -> Use:
+        self.response.answers = complete_org_answers()
+        self.response.save()
+        return Use.objects.create(
+            response=self.response, position=1, answers=complete_use_answers()
+        )
+
+    def test_submit_rechecks_completeness_under_the_lock(self) -> None:
+        from django.utils import timezone
+
+        from survey.models import Incomplete
+
+        self.complete()
+        self.response.answers.pop("F3")
+        self.response.save()
+        with self.assertRaises(Incomplete):
+            self.response.submit(self.a2, None, timezone.now())
+        self.assertEqual(self.fresh().status, "invited")
+        self.assertFalse(Submission.objects.exists())
+
+    def test_a_signed_attestation_is_required_when_the_campaign_says_so(self) -> None:
+        self.complete()
+        self.campaign.require_signed_attestation = True
+        self.campaign.save()
+        self.client.force_login(self.a2)
+        page = self.client.get(url("survey-review", self.response))
+        self.assertContains(page, "#q-F4")
+        reply = self.client.post(url("survey-submit", self.response))
+        self.assertRedirects(reply, url("survey-review", self.response))
+        self.assertFalse(Submission.objects.exists())
+
+    def test_no_use_can_be_added_to_a_submitted_response(self) -> None:
+        from django.utils import timezone
+
+        from survey.models import Locked
+
+        self.complete()
+        self.response.submit(self.a2, None, timezone.now())
+        with self.assertRaises(Locked):
+            self.response.add_use(self.a1, None, timezone.now())
+        self.assertEqual(self.response.uses.count(), 1)
+
+    def test_saving_a_use_removed_meanwhile_is_404(self) -> None:
+        use = self.complete()
+        path = url("survey-use-autosave", self.response, use.uuid)
+        Use.objects.filter(pk=use.pk).delete()
+        self.assertEqual(self.client.post(path, {"D1": "x"}).status_code, 404)
+
+    def test_odd_edit_state_and_row_keys_are_not_errors(self) -> None:
+        path = url("survey-section", self.response, "A")
+        for data in [
+            {"A6__²__piid": "x", "A1": "Alpha"},
+            {"loaded": "[" * 100_000, "A1": "Alpha"},
+            {"loaded": "x" * 2_000_000, "A1": "Alpha"},
+            {"version": ["1", "2"], "A1": ["a", "b"]},
+        ]:
+            with self.subTest(keys=list(data)):
+                self.assertIn(self.client.post(path, data).status_code, (200, 302))
+
+    def test_cage_codes_are_checked_one_by_one(self) -> None:
+        path = url("survey-section", self.response, "A")
+        reply = self.client.post(path, {"A3": "1ABC5, NOT-A-CAGE, ZZ"})
+        self.assertContains(reply, "NOT-A-CAGE, ZZ")
+        self.assertNotIn("A3", self.fresh().answers)
+
+    def test_error_summary_links_to_the_first_radio(self) -> None:
+        path = url("survey-section", self.response, "A")
+        reply = self.client.post(path, {"A4": "not-an-option"})
+        self.assertContains(reply, 'href="#id_A4_0"')
+        self.assertContains(reply, 'id="id_A4_0"')
+
+    def test_the_organisation_autosave_refuses_the_use_section(self) -> None:
+        reply = self.client.post(
+            url("survey-autosave", self.response, "D"), {"D1": "x"}
+        )
+        self.assertEqual(reply.status_code, 404)
+
+    def test_denied_access_is_recorded(self) -> None:
+        other = make_response(campaign=self.campaign)
+        self.client.get(url("survey-review", other))
+        event = AuditEvent.objects.get(action="access.denied")
+        self.assertEqual((event.actor, event.details["method"]), (self.a1, "GET"))
+        self.assertEqual(event.details["path"], url("survey-review", other))
