@@ -354,6 +354,40 @@ def is_answered(question: Question, value: Any) -> bool:
     return True
 
 
+def completeness(
+    questionnaire: Questionnaire,
+    answers: dict[str, Any],
+    use_answers: list[dict[str, Any]],
+) -> float:
+    """Share (%) of visible required questions answered with something other than Unknown."""
+    required = known = 0
+
+    def count(question: Question, value: Any) -> None:
+        nonlocal required, known
+        if not question.required:
+            return
+        required += 1
+        option = question.option(value) if isinstance(value, str) else None
+        if value in (None, "", [], {}, UNKNOWN) or (option and option.unknown):
+            return
+        known += 1
+
+    for section in questionnaire.sections:
+        if section.repeatable or not questionnaire.section_visible(section, answers):
+            continue
+        for question in section.questions:
+            if question.show_if is None or question.show_if.evaluate(answers):
+                count(question, answers.get(question.id))
+    use_section = questionnaire.use_section
+    if use_section is not None and questionnaire.section_visible(use_section, answers):
+        for raw in use_answers:
+            context = {**answers, **raw}
+            for question in use_section.questions:
+                if question.show_if is None or question.show_if.evaluate(context):
+                    count(question, raw.get(question.id))
+    return round(100 * known / required, 1) if required else 100.0
+
+
 @dataclass(frozen=True)
 class Upload:
     """A checked file, on its way to being stored as an answer's attachment."""

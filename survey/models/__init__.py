@@ -1,0 +1,74 @@
+"""The survey's data: vendors, questionnaire versions, campaigns, organisations, responses.
+
+One module per noun. Every public name is re-exported here, so that `from survey.models
+import X` and the migrations' references (e.g. `survey.models.default_reminder_offsets`)
+keep working.
+"""
+
+from __future__ import annotations
+
+from survey.models.accounts import User, UserManager
+from survey.models.audit import AuditEvent, AuditEventQuerySet
+from survey.models.campaigns import Campaign, default_reminder_offsets
+from survey.models.organisations import (
+    CAGE_LIST_RE,
+    CAGE_RE,
+    UEI_RE,
+    Invitation,
+    Membership,
+    Organisation,
+    validate_cage_list,
+    validate_uei,
+)
+from survey.models.questionnaires import (
+    QuestionnaireVersion,
+    QuestionnaireVersionManager,
+    Vendor,
+    canonical_json,
+)
+from survey.models.records import Attachment, Submission
+from survey.models.responses import (
+    FRICTION,
+    SUPPLY_TIER,
+    USE_COLUMNS,
+    Incomplete,
+    Locked,
+    Response,
+    ResponseQuerySet,
+    Use,
+)
+from survey.models.review import ReminderSent, ReviewComment, ReviewWorkflow
+
+__all__ = [
+    "CAGE_LIST_RE",
+    "CAGE_RE",
+    "FRICTION",
+    "SUPPLY_TIER",
+    "UEI_RE",
+    "USE_COLUMNS",
+    "Attachment",
+    "AuditEvent",
+    "AuditEventQuerySet",
+    "Campaign",
+    "Incomplete",
+    "Invitation",
+    "Locked",
+    "Membership",
+    "Organisation",
+    "QuestionnaireVersion",
+    "QuestionnaireVersionManager",
+    "ReminderSent",
+    "Response",
+    "ResponseQuerySet",
+    "ReviewComment",
+    "ReviewWorkflow",
+    "Submission",
+    "Use",
+    "User",
+    "UserManager",
+    "Vendor",
+    "canonical_json",
+    "default_reminder_offsets",
+    "validate_cage_list",
+    "validate_uei",
+]

@@ -1,0 +1,122 @@
+"""The append-only audit trail."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from survey.models.campaigns import Campaign
+from survey.models.organisations import Organisation
+
+audit_log = logging.getLogger("survey.audit")
+
+
+class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
+    def update(self, **kwargs: Any) -> int:
+        raise ValidationError(_("Audit events cannot be changed."))
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise ValidationError(_("Audit events cannot be deleted."))
+
+
+class AuditEvent(models.Model):
+    """Append-only record of who did what, when, to which object."""
+
+    at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("actor"),
+    )
+    actor_email = models.CharField(_("actor email"), max_length=254, blank=True)
+    action = models.CharField(_("action"), max_length=60, db_index=True)
+    object_type = models.CharField(_("object type"), max_length=60, blank=True)
+    object_id = models.CharField(_("object id"), max_length=64, blank=True)
+    organisation = models.ForeignKey(
+        Organisation,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("organisation"),
+    )
+    campaign = models.ForeignKey(
+        Campaign,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("campaign"),
+    )
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    details = models.JSONField(_("details"), default=dict, blank=True)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        indexes = [models.Index(fields=["object_type", "object_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.action} {self.object_type}:{self.object_id}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise ValidationError(_("Audit events cannot be changed."))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise ValidationError(_("Audit events cannot be deleted."))
+
+    @classmethod
+    def record(
+        cls,
+        action: str,
+        *,
+        actor: Any = None,
+        obj: models.Model | None = None,
+        organisation: Organisation | None = None,
+        campaign: Campaign | None = None,
+        ip: str | None = None,
+        **details: Any,
+    ) -> AuditEvent:
+        event = cls.objects.create(
+            action=action,
+            actor=actor if getattr(actor, "pk", None) else None,
+            actor_email=getattr(actor, "email", "") or "",
+            object_type=obj._meta.label_lower if obj is not None else "",
+            object_id=str(obj.pk) if obj is not None else "",
+            organisation=organisation,
+            campaign=campaign,
+            ip=ip,
+            details=details,
+        )
+        # One structured line per event (AC-8). Identifiers only: details can hold
+        # free text, which stays in the database.
+        audit_log.info(
+            "%s",
+            json.dumps(
+                {
+                    "at": event.at.isoformat(),
+                    "event": action,
+                    "user_id": event.actor_id,
+                    "organisation_id": event.organisation_id,
+                    "campaign_id": event.campaign_id,
+                    "object": f"{event.object_type}:{event.object_id}",
+                    "ip": ip,
+                }
+            ),
+        )
+        return event

@@ -1,0 +1,92 @@
+"""Campaigns: one survey of contractors about one vendor, with one questionnaire version."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from survey.deadlines import validate_time_zone
+from survey.models.questionnaires import QuestionnaireVersion, Vendor
+
+
+def default_reminder_offsets() -> list[int]:
+    # 7 days, 72 h, 24 h and 4 h before the deadline.
+    return [168, 72, 24, 4]
+
+
+class Campaign(models.Model):
+    """One survey of contractors about one vendor, with one questionnaire version."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        OPEN = "open", _("Open")
+        CLOSED = "closed", _("Closed")
+        ARCHIVED = "archived", _("Archived")
+
+    vendor = models.ForeignKey(
+        Vendor, models.PROTECT, related_name="campaigns", verbose_name=_("AI vendor")
+    )
+    questionnaire = models.ForeignKey(
+        QuestionnaireVersion,
+        models.PROTECT,
+        related_name="campaigns",
+        verbose_name=_("questionnaire version"),
+    )
+    slug = models.SlugField(_("slug"), max_length=100, unique=True)
+    title = models.CharField(_("title"), max_length=300)
+    instructions = models.TextField(_("instructions"), blank=True)
+    opens_at = models.DateTimeField(_("opens at"))
+    deadline = models.DateTimeField(_("deadline"))
+    display_timezone = models.CharField(
+        _("display time zone"),
+        max_length=64,
+        default=settings.DEFAULT_DISPLAY_TIME_ZONE,
+        validators=[validate_time_zone],
+    )
+    handling_banner = models.CharField(
+        _("handling banner"),
+        max_length=300,
+        blank=True,
+        help_text=_('Shown on every page and export, e.g. "CUI // PROPRIETARY".'),
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.DRAFT
+    )
+    require_signed_attestation = models.BooleanField(
+        _("require a signed attestation file (F4)"), default=False
+    )
+    reminder_offsets = models.JSONField(
+        _("reminder offsets (hours before the deadline)"),
+        default=default_reminder_offsets,
+        blank=True,
+    )
+    reviewers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="reviewed_campaigns",
+        verbose_name=_("assigned reviewers"),
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-deadline"]
+        verbose_name = _("campaign")
+        verbose_name_plural = _("campaigns")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(deadline__gt=models.F("opens_at")),
+                name="campaign_deadline_after_opening",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def is_open_at(self, instant: Any) -> bool:
+        return (
+            self.status == self.Status.OPEN and self.opens_at <= instant < self.deadline
+        )

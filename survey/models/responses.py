@@ -1,0 +1,697 @@
+"""Responses and their uses (section D): editing, submitting, and the derived scores.
+
+Response and Use call each other, so they share this module.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.conf import settings
+from django.db import models, transaction
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from survey import editing, scoring
+from survey import questionnaire as qn
+from survey.deadlines import describe
+from survey.models.accounts import User
+from survey.models.audit import AuditEvent
+from survey.models.campaigns import Campaign
+from survey.models.organisations import Organisation
+from survey.models.questionnaires import canonical_json
+from survey.models.records import Submission, _store_uploads
+from survey.models.review import ReviewWorkflow
+
+
+class Locked(Exception):
+    """The response is no longer editable (submitted, in review, ...)."""
+
+
+class Incomplete(Exception):
+    """Required answers are missing: the response cannot be submitted."""
+
+
+class ResponseQuerySet(models.QuerySet["Response"]):
+    def for_user(self, user: Any) -> ResponseQuerySet:
+        """Responses of the organisations the user belongs to."""
+        return self.filter(organisation__memberships__user=user)
+
+    def submitted(self) -> ResponseQuerySet:
+        return self.filter(submitted_at__isnull=False)
+
+
+class Response(ReviewWorkflow, models.Model):
+    """One organisation's answer to one campaign; uses (section D) are rows of Use."""
+
+    class Status(models.TextChoices):
+        INVITED = "invited", _("Invited")
+        IN_PROGRESS = "in_progress", _("In progress")
+        SUBMITTED = "submitted", _("Submitted")
+        IN_REVIEW = "in_review", _("In review")
+        RETURNED = "returned", _("Returned for clarification")
+        ACCEPTED = "accepted", _("Accepted")
+        ESCALATED = "escalated", _("Escalated")
+        SUPERSEDED = "superseded", _("Superseded")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    campaign = models.ForeignKey(
+        Campaign, models.PROTECT, related_name="responses", verbose_name=_("campaign")
+    )
+    organisation = models.ForeignKey(
+        Organisation,
+        models.PROTECT,
+        related_name="responses",
+        verbose_name=_("organisation"),
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.INVITED
+    )
+    version = models.PositiveIntegerField(
+        _("edit version"), default=1, help_text=_("Optimistic lock: +1 on every save.")
+    )
+    answers = models.JSONField(
+        _("organisation-level answers"), default=dict, blank=True
+    )
+    answer_meta = models.JSONField(
+        _("who last changed each answer, and when"), default=dict, blank=True
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("submitted by"),
+    )
+    submitted_ip = models.GenericIPAddressField(
+        _("submitted from IP"), null=True, blank=True
+    )
+    answers_sha256 = models.CharField(
+        _("SHA-256 of the submitted answers"), max_length=64, blank=True
+    )
+    # Derived on save from the answers and the uses, so that lists filter in the database.
+    route = models.CharField(_("screening route"), max_length=20, blank=True)
+    cdi = models.FloatField(_("dependency index (CDI)"), null=True, blank=True)
+    tier = models.CharField(_("tier"), max_length=20, blank=True)
+    completeness = models.FloatField(_("completeness %"), null=True, blank=True)
+    scoring_version = models.CharField(_("scoring version"), max_length=20, blank=True)
+    flag_direct = models.BooleanField(_("direct relationship"), default=False)
+    flag_indirect_only = models.BooleanField(_("indirect only"), default=False)
+    flag_nss = models.BooleanField(_("NSS"), default=False)
+    flag_classified = models.BooleanField(_("classified"), default=False)
+    flag_deliverable = models.BooleanField(_("deliverable"), default=False)
+    flag_policy_friction = models.BooleanField(_("policy friction"), default=False)
+    flag_assumed = models.BooleanField(_("assumed values"), default=False)
+    flag_unresolved = models.BooleanField(_("unresolved"), default=False)
+    opened_at = models.DateTimeField(_("first opened at"), null=True, blank=True)
+    # Review (Django admin).
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("reviewer"),
+    )
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+    override_band = models.CharField(_("override band"), max_length=10, blank=True)
+    override_justification = models.TextField(_("override justification"), blank=True)
+    # A later deadline granted to this organisation by an admin.
+    extended_deadline = models.DateTimeField(
+        _("extended deadline"), null=True, blank=True
+    )
+    extension_reason = models.TextField(_("extension reason"), blank=True)
+
+    objects = ResponseQuerySet.as_manager()
+
+    EDITABLE = (Status.INVITED, Status.IN_PROGRESS, Status.RETURNED)
+    DERIVED_FIELDS = (
+        "route",
+        "cdi",
+        "tier",
+        "completeness",
+        "scoring_version",
+        "flag_direct",
+        "flag_indirect_only",
+        "flag_nss",
+        "flag_classified",
+        "flag_deliverable",
+        "flag_policy_friction",
+        "flag_assumed",
+        "flag_unresolved",
+    )
+
+    class Meta:
+        ordering = ["campaign", "organisation__legal_name"]
+        verbose_name = _("response")
+        verbose_name_plural = _("responses")
+        permissions = [("review_response", _("Can review responses"))]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "organisation"],
+                name="one_response_per_campaign_and_organisation",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(version__gte=1), name="response_version"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organisation.legal_name} – {self.campaign.slug}"
+
+    @property
+    def effective_deadline(self) -> datetime:
+        """The campaign's deadline, or this organisation's extension when later."""
+        if self.extended_deadline and self.extended_deadline > self.campaign.deadline:
+            return self.extended_deadline
+        return self.campaign.deadline
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status in self.EDITABLE
+
+    def write_refusal(self, at: datetime) -> str:
+        """The one deadline gate: why contractors may not write at `at` ("" if they may)."""
+        campaign = self.campaign
+        if campaign.status != Campaign.Status.OPEN or at < campaign.opens_at:
+            return gettext("This campaign is not open for answers.")
+        if at >= self.effective_deadline:
+            return gettext(
+                "The deadline passed at %(deadline)s: answers can no longer be changed."
+            ) % {
+                "deadline": describe(self.effective_deadline, campaign.display_timezone)
+            }
+        if not self.is_editable:
+            return gettext(
+                "This response has been submitted and can no longer be changed."
+            )
+        return ""
+
+    def mark_opened(self, at: datetime) -> None:
+        """Record the first time a contractor opened the questionnaire (progress funnel)."""
+        if self.opened_at is None:
+            Response.objects.filter(pk=self.pk, opened_at__isnull=True).update(
+                opened_at=at
+            )
+            self.opened_at = at
+
+    def save_answers(
+        self,
+        *,
+        posted: dict[str, Any],
+        loaded: dict[str, Any],
+        loaded_version: int,
+        question_ids: list[str],
+        user: User,
+        ip: str | None,
+        at: datetime,
+        overwrite: frozenset[str] = frozenset(),
+    ) -> editing.Merge:
+        """Merge one user's edits of organisation-level answers; see survey.editing."""
+        with transaction.atomic():
+            current = Response.objects.select_for_update().get(pk=self.pk)
+            if not current.is_editable:
+                raise Locked(current.get_status_display())
+            result = editing.merge(
+                current=current.answers,
+                current_meta=current.answer_meta,
+                current_version=current.version,
+                loaded=loaded,
+                loaded_version=loaded_version,
+                posted=posted,
+                question_ids=question_ids,
+                editor=user.email,
+                at=at.isoformat(),
+                overwrite=overwrite,
+            )
+            if result.changed:
+                questionnaire = current.campaign.questionnaire.parsed
+                visible = questionnaire.visible_answers(result.answers)
+                current.answers = _store_uploads(visible, current, None, user)
+                current.answer_meta = result.meta
+                current.touch(at)
+                current.refresh_scores(list(current.uses.all()))
+                current.save()
+                current.audit_save(user, ip, result.changed)
+        self.refresh_from_db()
+        return result
+
+    def touch(self, at: datetime) -> None:
+        """A write happened: bump the version and leave the Invited state."""
+        self.version += 1
+        self.updated_at = at
+        if self.status == self.Status.INVITED:
+            self.status = self.Status.IN_PROGRESS
+        self.started_at = self.started_at or at
+
+    def audit_save(
+        self, user: User, ip: str | None, changed: list[str], use: Use | None = None
+    ) -> None:
+        # Question ids only: answers may be sensitive and stay out of the audit trail.
+        AuditEvent.record(
+            "use.saved" if use else "response.saved",
+            actor=user,
+            obj=use or self,
+            organisation=self.organisation,
+            campaign=self.campaign,
+            ip=ip,
+            questions=changed,
+            version=(use or self).version,
+        )
+
+    def add_use(self, user: User, ip: str | None, at: datetime) -> Use:
+        """A new, empty use at the end of the register."""
+        with transaction.atomic():
+            locked = Response.objects.select_for_update().get(pk=self.pk)
+            if not locked.is_editable:
+                raise Locked(locked.get_status_display())
+            last = locked.uses.aggregate(last=models.Max("position"))["last"] or 0
+            use = Use(response=locked, position=last + 1)
+            use.refresh_derived(locked.campaign.questionnaire.parsed)
+            use.save()
+            locked.touch(at)
+            locked.refresh_scores(list(locked.uses.all()))
+            locked.save()
+            AuditEvent.record(
+                "use.added",
+                actor=user,
+                obj=use,
+                ip=ip,
+                organisation=locked.organisation,
+                campaign=locked.campaign,
+            )
+        return use
+
+    def remove_use(self, use: Use, user: User, ip: str | None, at: datetime) -> None:
+        with transaction.atomic():
+            locked = Response.objects.select_for_update().get(pk=self.pk)
+            if not locked.is_editable:
+                raise Locked(locked.get_status_display())
+            AuditEvent.record(
+                "use.removed",
+                actor=user,
+                obj=use,
+                ip=ip,
+                name=use.name,
+                organisation=locked.organisation,
+                campaign=locked.campaign,
+            )
+            Use.objects.filter(pk=use.pk).delete()
+            locked.touch(at)
+            locked.refresh_scores(list(locked.uses.all()))
+            locked.save()
+
+    @property
+    def also_required(self) -> frozenset[str]:
+        """Questions a campaign setting makes required (the signed attestation, F4)."""
+        return (
+            frozenset({"F4"})
+            if self.campaign.require_signed_attestation
+            else frozenset()
+        )
+
+    def missing(self, uses: list[Use]) -> list[qn.Missing]:
+        questionnaire = self.campaign.questionnaire.parsed
+        return questionnaire.missing_required(
+            self.answers, [u.answers for u in uses], also_required=self.also_required
+        )
+
+    def attestation_text(self) -> str:
+        questionnaire = self.campaign.questionnaire.parsed
+        answers = questionnaire.visible_answers(self.answers)
+        completion = answers.get("E1a") or gettext("not yet known")
+        return questionnaire.attestation_text(
+            answers, self.campaign.vendor.name, completion
+        )
+
+    def submit(self, user: User, ip: str | None, at: datetime) -> Submission | None:
+        """Lock the response and keep a snapshot; None when it was already submitted.
+
+        The conditional UPDATE makes concurrent submits race for one row: exactly one wins.
+        Completeness is checked again under that lock (Incomplete rolls everything back),
+        so that a save landing just before cannot slip an incomplete response through.
+        """
+        with transaction.atomic():
+            claimed = Response.objects.filter(
+                pk=self.pk, status__in=self.EDITABLE
+            ).update(
+                status=self.Status.SUBMITTED,
+                submitted_at=at,
+                submitted_by=user,
+                submitted_ip=ip,
+                updated_at=at,
+                version=models.F("version") + 1,
+            )
+            if not claimed:
+                return None
+            self.refresh_from_db()
+            uses = list(self.uses.all())
+            if self.missing(uses):
+                raise Incomplete
+            attestation = self.attestation_text()
+            questionnaire = self.campaign.questionnaire.parsed
+            for use in uses:
+                use.refresh_derived(questionnaire)
+            Use.objects.bulk_update(uses, Use.DERIVED_FIELDS)
+            self.refresh_scores(uses)
+            self.answers_sha256 = self.answers_digest(uses)
+            self.save(update_fields=[*self.DERIVED_FIELDS, "answers_sha256"])
+            answers = questionnaire.visible_answers(self.answers)
+            submission = Submission.objects.create(
+                response=self,
+                number=self.submissions.count() + 1,
+                answers=answers,
+                uses=[
+                    questionnaire.visible_use_answers(u.answers, answers) for u in uses
+                ],
+                sha256=self.answers_sha256,
+                attestation=attestation,
+                submitted_at=at,
+                submitted_by=user,
+                submitted_ip=ip,
+            )
+            AuditEvent.record(
+                "response.submitted",
+                actor=user,
+                obj=self,
+                organisation=self.organisation,
+                campaign=self.campaign,
+                ip=ip,
+                submission=submission.number,
+                sha256=self.answers_sha256,
+            )
+        return submission
+
+    def answers_digest(self, uses: list[Use]) -> str:
+        """SHA-256 of the canonical answers (organisation level and every use, in order)."""
+        questionnaire = self.campaign.questionnaire.parsed
+        answers = questionnaire.visible_answers(self.answers)
+        document = {
+            "answers": answers,
+            "uses": [
+                questionnaire.visible_use_answers(u.answers, answers) for u in uses
+            ],
+        }
+        return hashlib.sha256(canonical_json(document).encode()).hexdigest()
+
+    def refresh_scores(self, uses: list[Use]) -> None:
+        """Recompute the derived columns from the answers and the (already scored) uses."""
+        questionnaire = self.campaign.questionnaire.parsed
+        answers = questionnaire.visible_answers(self.answers)
+        route = questionnaire.route(answers)
+        counted = uses if route == "dependence" else []
+        self.route = route
+        self.cdi = scoring.contractor_index(u.dri for u in counted if u.dri is not None)
+        self.tier = scoring.tier(self.cdi, route)
+        self.scoring_version = scoring.SCORING_VERSION
+        self.flag_direct = answers.get(questionnaire.routing.direct) == "yes"
+        self.flag_indirect_only = answers.get(
+            questionnaire.routing.direct
+        ) == "no" and any(
+            answers.get(q) == "yes" for q in questionnaire.routing.screening
+        )
+        self.flag_nss = any(u.flag_nss for u in counted)
+        self.flag_classified = any(u.flag_classified for u in counted)
+        self.flag_deliverable = any(u.flag_deliverable for u in counted) or (
+            answers.get("B5") == "yes"
+        )
+        self.flag_policy_friction = any(u.flag_policy_friction for u in counted)
+        self.flag_assumed = any(u.flag_assumed for u in counted)
+        self.flag_unresolved = route == "unresolved"
+        self.completeness = qn.completeness(
+            questionnaire, answers, [u.answers for u in counted]
+        )
+
+    # The review workflow's statuses; its verbs are in ReviewWorkflow (survey/models/review.py).
+    REVIEWABLE = (Status.SUBMITTED, Status.IN_REVIEW, Status.ESCALATED)
+    TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
+        "start_review": ((Status.SUBMITTED,), Status.IN_REVIEW),
+        "accept": (REVIEWABLE, Status.ACCEPTED),
+        "return_for_clarification": (REVIEWABLE, Status.RETURNED),
+        "escalate": ((Status.SUBMITTED, Status.IN_REVIEW), Status.ESCALATED),
+        "reopen": ((Status.ACCEPTED, Status.ESCALATED), Status.IN_PROGRESS),
+        # Admins only (spec §3.1), e.g. an organisation invited by mistake.
+        "withdraw": (
+            (*EDITABLE, Status.SUBMITTED, Status.IN_REVIEW, Status.ESCALATED),
+            Status.WITHDRAWN,
+        ),
+    }
+
+
+# Question ids whose answers are also kept as columns of a use, for counting in the database.
+USE_COLUMNS = {
+    "D2": "channel",
+    "D4": "function",
+    "D6": "relationship",
+    "D7": "nss",
+    "D8": "classification",
+    "D10": "stage",
+    "D11": "oversight",
+    "D12": "reliance",
+    "D13": "criticality",
+    "D16": "substitutability",
+    "D17": "alternative",
+    "D18": "policy",
+}
+SUPPLY_TIER = {
+    "direct": "1",
+    "cloud_platform": "2",
+    "embedded": "2+",
+    "subcontractor": "2+",
+}
+FRICTION = {"task_blocked", "contractual_restriction"}
+
+
+class Use(models.Model):
+    """One way a business process depends on the vendor (one repeat of section D)."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    response = models.ForeignKey(
+        Response, models.CASCADE, related_name="uses", verbose_name=_("response")
+    )
+    position = models.PositiveIntegerField(_("position"), default=1)
+    version = models.PositiveIntegerField(
+        _("edit version"), default=1, help_text=_("Optimistic lock: +1 on every save.")
+    )
+    answers = models.JSONField(_("answers"), default=dict, blank=True)
+    answer_meta = models.JSONField(
+        _("who last changed each answer, and when"), default=dict, blank=True
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
+
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    channel = models.CharField(_("channel (D2)"), max_length=40, blank=True)
+    supply_tier = models.CharField(_("supply-chain tier"), max_length=4, blank=True)
+    intermediary = models.CharField(_("intermediary (D3)"), max_length=200, blank=True)
+    function = models.CharField(_("function (D4)"), max_length=40, blank=True)
+    relationship = models.CharField(_("relationship (D6)"), max_length=40, blank=True)
+    nss = models.CharField(_("NSS (D7)"), max_length=10, blank=True)
+    classification = models.CharField(
+        _("classification (D8)"), max_length=20, blank=True
+    )
+    stage = models.CharField(_("stage (D10)"), max_length=40, blank=True)
+    oversight = models.CharField(_("oversight (D11)"), max_length=40, blank=True)
+    reliance = models.CharField(_("reliance (D12)"), max_length=40, blank=True)
+    criticality = models.CharField(_("criticality (D13)"), max_length=40, blank=True)
+    days = models.PositiveIntegerField(
+        _("days to transition (D14)"), null=True, blank=True
+    )
+    days_unknown = models.BooleanField(_("days unknown"), default=False)
+    cost = models.DecimalField(
+        _("transition cost, USD (D15)"),
+        max_digits=16,
+        decimal_places=2,
+        null=True,
+        blank=True,
+    )
+    cost_unknown = models.BooleanField(_("cost unknown"), default=False)
+    substitutability = models.CharField(
+        _("substitutability (D16)"), max_length=40, blank=True
+    )
+    alternative = models.CharField(_("alternative (D17)"), max_length=40, blank=True)
+    policy = models.CharField(_("policy constraint (D18)"), max_length=40, blank=True)
+
+    c = models.PositiveSmallIntegerField("C", null=True, blank=True)
+    t = models.PositiveSmallIntegerField("T", null=True, blank=True)
+    sub = models.PositiveSmallIntegerField("Sub", null=True, blank=True)
+    a = models.PositiveSmallIntegerField("A", null=True, blank=True)
+    s = models.PositiveSmallIntegerField("S", null=True, blank=True)
+    e = models.PositiveSmallIntegerField("E", null=True, blank=True)
+    r = models.PositiveSmallIntegerField("R", null=True, blank=True)
+    m = models.FloatField("M", null=True, blank=True)
+    dri = models.FloatField(_("dependency risk index (DRI)"), null=True, blank=True)
+    band = models.CharField(_("band"), max_length=10, blank=True)
+    scoring_version = models.CharField(_("scoring version"), max_length=20, blank=True)
+    assumed_factors = models.CharField(_("assumed factors"), max_length=40, blank=True)
+    flag_nss = models.BooleanField(_("NSS"), default=False)
+    flag_deliverable = models.BooleanField(_("deliverable"), default=False)
+    flag_classified = models.BooleanField(_("classified"), default=False)
+    flag_policy_friction = models.BooleanField(_("policy friction"), default=False)
+    flag_assumed = models.BooleanField(_("assumed values"), default=False)
+
+    DERIVED_FIELDS = (
+        "name",
+        *USE_COLUMNS.values(),
+        "supply_tier",
+        "intermediary",
+        "days",
+        "days_unknown",
+        "cost",
+        "cost_unknown",
+        "c",
+        "t",
+        "sub",
+        "a",
+        "s",
+        "e",
+        "r",
+        "m",
+        "dri",
+        "band",
+        "scoring_version",
+        "assumed_factors",
+        "flag_nss",
+        "flag_deliverable",
+        "flag_classified",
+        "flag_policy_friction",
+        "flag_assumed",
+    )
+
+    class Meta:
+        ordering = ["response", "position", "id"]
+        verbose_name = _("use")
+        verbose_name_plural = _("uses")
+        indexes = [
+            models.Index(fields=["response", "position"]),
+            models.Index(fields=["band"]),
+            models.Index(fields=["channel"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or _("Use %(position)s") % {"position": self.position}
+
+    def save_answers(
+        self,
+        *,
+        posted: dict[str, Any],
+        loaded: dict[str, Any],
+        loaded_version: int,
+        question_ids: list[str],
+        user: User,
+        ip: str | None,
+        at: datetime,
+        overwrite: frozenset[str] = frozenset(),
+    ) -> editing.Merge:
+        """Merge one user's edits of this use's answers; see survey.editing.
+
+        Raises Use.DoesNotExist when another user removed the use meanwhile.
+        """
+        with transaction.atomic():
+            response = Response.objects.select_for_update().get(pk=self.response_id)
+            if not response.is_editable:
+                raise Locked(response.get_status_display())
+            current = Use.objects.get(pk=self.pk)
+            result = editing.merge(
+                current=current.answers,
+                current_meta=current.answer_meta,
+                current_version=current.version,
+                loaded=loaded,
+                loaded_version=loaded_version,
+                posted=posted,
+                question_ids=question_ids,
+                editor=user.email,
+                at=at.isoformat(),
+                overwrite=overwrite,
+            )
+            if result.changed:
+                questionnaire = response.campaign.questionnaire.parsed
+                org = questionnaire.visible_answers(response.answers)
+                visible = questionnaire.visible_use_answers(result.answers, org)
+                current.answers = _store_uploads(visible, response, current, user)
+                current.answer_meta = result.meta
+                current.version += 1
+                current.updated_at = at
+                current.refresh_derived(questionnaire)
+                current.save()
+                response.touch(at)
+                response.refresh_scores(list(response.uses.all()))
+                response.save()
+                response.audit_save(user, ip, result.changed, use=current)
+        self.refresh_from_db()
+        return result
+
+    def refresh_derived(self, questionnaire: qn.Questionnaire) -> None:
+        """Copy countable answers to columns and store the factors, DRI and band."""
+        answers = self.answers
+        self.name = str(answers.get("D1") or "")[:200]
+        for qid, column in USE_COLUMNS.items():
+            value = answers.get(qid)
+            setattr(self, column, value if isinstance(value, str) else "")
+        self.supply_tier = SUPPLY_TIER.get(self.channel, "")
+        self.intermediary = " ".join(str(answers.get("D3") or "").split())[:200]
+        self.days, self.days_unknown = _number(answers.get("D14"), int)
+        self.cost, self.cost_unknown = _number(answers.get("D15"), Decimal)
+        self._score(questionnaire)
+
+    def _score(self, questionnaire: qn.Questionnaire) -> None:
+        # Without a worst case for A (credit) the formula would reward missing answers.
+        factors = {"C": 4, "Sub": 4, "A": 0, "E": 4, "R": 4}
+        assumed: list[str] = []
+        section = questionnaire.use_section
+        for question in section.questions if section else ():
+            if question.scores not in qn.OPTION_FACTORS:
+                continue
+            option = question.option(self.answers.get(question.id) or "")
+            values = [int(o.factor or 0) for o in question.options]
+            if option is None:
+                worst = min(values) if question.scores == "A" else max(values)
+                factors[question.scores] = worst
+                assumed.append(question.scores)
+            else:
+                factors[question.scores] = int(option.factor or 0)
+                if option.unknown:
+                    assumed.append(question.scores)
+        result = scoring.score_use(
+            c=factors["C"],
+            days=None if self.days_unknown else self.days,
+            sub=factors["Sub"],
+            a=factors["A"],
+            e=factors["E"],
+            r=factors["R"],
+            no_alternative=self.alternative == "no",
+            assumed=assumed,
+        )
+        self.c, self.t, self.sub, self.a = result.c, result.t, result.sub, result.a
+        self.s, self.e, self.r, self.m = result.s, result.e, result.r, result.m
+        self.dri, self.band = result.dri, result.band
+        self.scoring_version = scoring.SCORING_VERSION
+        self.assumed_factors = " ".join(result.assumed)
+        self.flag_assumed = bool(result.assumed)
+        self.flag_nss = self.nss == "yes"
+        self.flag_deliverable = self.relationship == "deliverable"
+        self.flag_classified = result.e >= 3
+        self.flag_policy_friction = self.policy in FRICTION
+
+
+def _number(value: Any, kind: type) -> tuple[Any, bool]:
+    """A stored numeric answer as (number or None, is-unknown)."""
+    if value == qn.UNKNOWN:
+        return None, True
+    if value in (None, ""):
+        return None, False
+    try:
+        return kind(str(value)), False
+    except (ValueError, InvalidOperation):
+        return None, False
