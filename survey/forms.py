@@ -421,7 +421,9 @@ class AnswerForm(forms.Form):
             field = self.fields[name]
             # Radio and checkbox groups have no element with the field's own id.
             target = self[name].auto_id
-            if isinstance(field.widget, forms.RadioSelect | forms.CheckboxSelectMultiple):
+            if isinstance(
+                field.widget, forms.RadioSelect | forms.CheckboxSelectMultiple
+            ):
                 target += "_0"
             summary.append((target, str(field.label), " ".join(errors)))
         return summary
