@@ -8,7 +8,7 @@ questions merge.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -74,3 +74,35 @@ def merge(
         meta[qid] = {"by": editor, "at": at}
         result.changed.append(qid)
     return result
+
+
+@dataclass(frozen=True)
+class Edit:
+    """One save from a page: what the user posted and the state the page was built from."""
+
+    posted: Mapping[str, Any]
+    loaded: Mapping[str, Any]
+    loaded_version: int
+    question_ids: Sequence[str]
+    overwrite: frozenset[str] = frozenset()
+
+    def apply(
+        self,
+        current: Mapping[str, Any],
+        current_meta: Mapping[str, dict[str, str]],
+        current_version: int,
+        editor: str,
+        at: str,
+    ) -> Merge:
+        return merge(
+            current=current,
+            current_meta=current_meta,
+            current_version=current_version,
+            loaded=self.loaded,
+            loaded_version=self.loaded_version,
+            posted=self.posted,
+            question_ids=self.question_ids,
+            editor=editor,
+            at=at,
+            overwrite=self.overwrite,
+        )

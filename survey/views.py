@@ -32,6 +32,7 @@ from survey import exports, pages
 from survey import questionnaire as qn
 from survey.checks import soft_checks
 from survey.deadlines import describe
+from survey.editing import Edit
 from survey.forms import AcceptInvitationForm, AnswerForm
 from survey.models import (
     AuditEvent,
@@ -368,15 +369,18 @@ def _apply(
     form.is_valid()
     posted, _invalid = form.answers()
     version, loaded = _edit_state(request)
-    return target.save_answers(
+    edit = Edit(
         posted=posted,
         loaded=loaded,
         loaded_version=version,
         question_ids=[q.id for q in current.questions],
+        overwrite=frozenset(request.POST.getlist("overwrite")),
+    )
+    return target.save_answers(
+        edit,
         user=request.user,  # type: ignore[arg-type]
         ip=_ip(request),
         at=request.received_at,  # type: ignore[attr-defined]
-        overwrite=frozenset(request.POST.getlist("overwrite")),
     )
 
 

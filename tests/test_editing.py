@@ -7,7 +7,7 @@ from django.db import connection
 from django.test import SimpleTestCase, TransactionTestCase
 from django.utils import timezone
 
-from survey.editing import merge
+from survey.editing import Edit, merge
 from survey.models import Response
 from tests.helpers import make_response, make_user
 
@@ -103,10 +103,9 @@ class ConcurrentEditTests(TransactionTestCase):
                     qid = rng.choice(questions)
                     value = f"{number}-{step}"
                     result = current.save_answers(
-                        posted={qid: value},
-                        loaded=dict(current.answers),
-                        loaded_version=current.version,
-                        question_ids=[qid],
+                        Edit(
+                            {qid: value}, dict(current.answers), current.version, [qid]
+                        ),
                         user=users[number],
                         ip=None,
                         at=timezone.now(),

@@ -7,6 +7,7 @@ from django.utils import timezone, translation
 
 from survey import questionnaire as qn
 from survey.demo import DEFAULT_DEFINITION
+from survey.editing import Edit
 from survey.forms import AnswerForm
 from tests.helpers import complete_org_answers, make_response, make_user
 
@@ -182,10 +183,7 @@ class ShowIfSaveTests(TestCase):
         section = Q.section("A")
         answers, _ = posted("A", {"A4": "enterprise", "A4a": "Sneaked in"})
         response.save_answers(
-            posted=answers,
-            loaded={},
-            loaded_version=1,
-            question_ids=[q.id for q in section.questions],
+            Edit(answers, {}, 1, [q.id for q in section.questions]),
             user=user,
             ip=None,
             at=timezone.now(),
@@ -198,10 +196,7 @@ class ShowIfSaveTests(TestCase):
         response = make_response(answers={"B1": "yes", "C2": "100.00"})
         user = make_user(organisation=response.organisation)
         response.save_answers(
-            posted={"B1": "no"},
-            loaded={"B1": "yes"},
-            loaded_version=1,
-            question_ids=["B1"],
+            Edit({"B1": "no"}, {"B1": "yes"}, 1, ["B1"]),
             user=user,
             ip=None,
             at=timezone.now(),

@@ -207,33 +207,19 @@ class Response(ReviewWorkflow, models.Model):
             self.opened_at = at
 
     def save_answers(
-        self,
-        *,
-        posted: dict[str, Any],
-        loaded: dict[str, Any],
-        loaded_version: int,
-        question_ids: list[str],
-        user: User,
-        ip: str | None,
-        at: datetime,
-        overwrite: frozenset[str] = frozenset(),
+        self, edit: editing.Edit, *, user: User, ip: str | None, at: datetime
     ) -> editing.Merge:
         """Merge one user's edits of organisation-level answers; see survey.editing."""
         with transaction.atomic():
             current = Response.objects.select_for_update().get(pk=self.pk)
             if not current.is_editable:
                 raise Locked(current.get_status_display())
-            result = editing.merge(
-                current=current.answers,
-                current_meta=current.answer_meta,
-                current_version=current.version,
-                loaded=loaded,
-                loaded_version=loaded_version,
-                posted=posted,
-                question_ids=question_ids,
-                editor=user.email,
-                at=at.isoformat(),
-                overwrite=overwrite,
+            result = edit.apply(
+                current.answers,
+                current.answer_meta,
+                current.version,
+                user.email,
+                at.isoformat(),
             )
             if result.changed:
                 questionnaire = current.campaign.questionnaire.parsed
@@ -583,16 +569,7 @@ class Use(models.Model):
         return self.name or _("Use %(position)s") % {"position": self.position}
 
     def save_answers(
-        self,
-        *,
-        posted: dict[str, Any],
-        loaded: dict[str, Any],
-        loaded_version: int,
-        question_ids: list[str],
-        user: User,
-        ip: str | None,
-        at: datetime,
-        overwrite: frozenset[str] = frozenset(),
+        self, edit: editing.Edit, *, user: User, ip: str | None, at: datetime
     ) -> editing.Merge:
         """Merge one user's edits of this use's answers; see survey.editing.
 
@@ -603,17 +580,12 @@ class Use(models.Model):
             if not response.is_editable:
                 raise Locked(response.get_status_display())
             current = Use.objects.get(pk=self.pk)
-            result = editing.merge(
-                current=current.answers,
-                current_meta=current.answer_meta,
-                current_version=current.version,
-                loaded=loaded,
-                loaded_version=loaded_version,
-                posted=posted,
-                question_ids=question_ids,
-                editor=user.email,
-                at=at.isoformat(),
-                overwrite=overwrite,
+            result = edit.apply(
+                current.answers,
+                current.answer_meta,
+                current.version,
+                user.email,
+                at.isoformat(),
             )
             if result.changed:
                 questionnaire = response.campaign.questionnaire.parsed
