@@ -155,3 +155,31 @@ class AdminPagesTests(TestCase):
         self.assertEqual(page.status_code, 200)
         self.assertNotContains(page, 'name="groups"')
         self.assertNotContains(page, 'name="is_superuser"')
+
+
+class AttachmentDownloadTests(TestCase):
+    """Reviewers download evidence of their campaigns only."""
+
+    def test_download_follows_campaign_assignment(self) -> None:
+        demo.seed(PASSWORD)
+        reviewer = User.objects.get(email=demo.REVIEWER_EMAIL)
+        response = Response.objects.filter(status="submitted").first()
+        attachment = Attachment.objects.create(
+            response=response,
+            question_id="E1b",
+            name="plan.pdf",
+            size=5,
+            content_type="application/pdf",
+            sha256="0" * 64,
+            content=b"%PDF-",
+            uploaded_by=reviewer,
+        )
+        url = reverse("admin:survey_attachment_download", args=[attachment.pk])
+        self.client.force_login(reviewer)
+        reply = self.client.get(url)
+        self.assertEqual(b"".join(reply.streaming_content), b"%PDF-")
+        self.assertIn('filename="plan.pdf"', reply["Content-Disposition"])
+        response.campaign.reviewers.remove(reviewer)
+        self.assertEqual(self.client.get(url).status_code, 404)
+        self.client.force_login(User.objects.get(email="preparer@northwind.example"))
+        self.assertEqual(self.client.get(url).status_code, 302)

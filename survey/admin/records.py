@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from io import BytesIO
 from typing import Any
 
 from django.contrib import admin
-from django.http import HttpRequest
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, HttpRequest
+from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from survey.admin.scoping import CampaignScopedAdmin
 from survey.models import (
@@ -146,6 +151,7 @@ class AttachmentAdmin(CampaignScopedAdmin):
     ]
     exclude = ["content"]
     readonly_fields = [
+        "download",
         "response",
         "use",
         "question_id",
@@ -159,3 +165,31 @@ class AttachmentAdmin(CampaignScopedAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    def get_urls(self) -> list[URLPattern]:
+        download = self.admin_site.admin_view(self.download_view)
+        return [
+            path(
+                "<path:object_id>/download/",
+                download,
+                name="survey_attachment_download",
+            ),
+            *super().get_urls(),
+        ]
+
+    def download_view(self, request: HttpRequest, object_id: str) -> FileResponse:
+        """The file itself, for whoever may view the attachment (campaign scoping holds)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        stored = self.get_object(request, object_id)
+        return FileResponse(
+            BytesIO(bytes(stored.content)),
+            as_attachment=True,
+            filename=stored.name,
+            content_type=stored.content_type,
+        )
+
+    @admin.display(description=_("file"))
+    def download(self, obj: Attachment) -> str:
+        url = reverse("admin:survey_attachment_download", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, _("Download"))
