@@ -211,9 +211,7 @@ class Response(ReviewWorkflow, models.Model):
     ) -> editing.Merge:
         """Merge one user's edits of organisation-level answers; see survey.editing."""
         with transaction.atomic():
-            current = Response.objects.select_for_update().get(pk=self.pk)
-            if not current.is_editable:
-                raise Locked(current.get_status_display())
+            current = Response.lock_editable(self.pk)
             result = edit.apply(
                 current.answers,
                 current.answer_meta,
@@ -232,6 +230,17 @@ class Response(ReviewWorkflow, models.Model):
                 current.audit_save(user, ip, result.changed)
         self.refresh_from_db()
         return result
+
+    @staticmethod
+    def lock_editable(pk: int) -> Response:
+        """The response, row-locked for this transaction; Locked unless contractors may write.
+
+        Checked under the lock, so that a submit committing meanwhile cannot be undone.
+        """
+        locked = Response.objects.select_for_update().get(pk=pk)
+        if not locked.is_editable:
+            raise Locked(locked.get_status_display())
+        return locked
 
     def touch(self, at: datetime) -> None:
         """A write happened: bump the version and leave the Invited state."""
@@ -259,9 +268,7 @@ class Response(ReviewWorkflow, models.Model):
     def add_use(self, user: User, ip: str | None, at: datetime) -> Use:
         """A new, empty use at the end of the register."""
         with transaction.atomic():
-            locked = Response.objects.select_for_update().get(pk=self.pk)
-            if not locked.is_editable:
-                raise Locked(locked.get_status_display())
+            locked = Response.lock_editable(self.pk)
             last = locked.uses.aggregate(last=models.Max("position"))["last"] or 0
             use = Use(response=locked, position=last + 1)
             use.refresh_derived(locked.campaign.questionnaire.parsed)
@@ -281,9 +288,7 @@ class Response(ReviewWorkflow, models.Model):
 
     def remove_use(self, use: Use, user: User, ip: str | None, at: datetime) -> None:
         with transaction.atomic():
-            locked = Response.objects.select_for_update().get(pk=self.pk)
-            if not locked.is_editable:
-                raise Locked(locked.get_status_display())
+            locked = Response.lock_editable(self.pk)
             AuditEvent.record(
                 "use.removed",
                 actor=user,
@@ -576,9 +581,7 @@ class Use(models.Model):
         Raises Use.DoesNotExist when another user removed the use meanwhile.
         """
         with transaction.atomic():
-            response = Response.objects.select_for_update().get(pk=self.response_id)
-            if not response.is_editable:
-                raise Locked(response.get_status_display())
+            response = Response.lock_editable(self.response_id)
             current = Use.objects.get(pk=self.pk)
             result = edit.apply(
                 current.answers,
