@@ -12,7 +12,8 @@ from survey.models import AuditEvent
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
-    return request.META.get("REMOTE_ADDR") if request is not None else None
+    # Behind a Unix socket REMOTE_ADDR is "", which an IP column (inet) refuses.
+    return (request.META.get("REMOTE_ADDR") or None) if request is not None else None
 
 
 def record_login(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:

@@ -30,6 +30,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from survey import exports, pages
 from survey import questionnaire as qn
+from survey.audit import client_ip
 from survey.checks import soft_checks
 from survey.deadlines import describe
 from survey.editing import Edit
@@ -119,7 +120,7 @@ def _response(request: HttpRequest, response_uuid: Any) -> Response:
         AuditEvent.record(
             "access.denied",
             actor=request.user,
-            ip=_ip(request),
+            ip=client_ip(request),
             path=request.path,
             method=request.method,
         )
@@ -138,10 +139,6 @@ def _role(request: HttpRequest, response: Response) -> str:
     return membership.role if membership else ""
 
 
-def _ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
-
-
 def _refused(request: HttpRequest, response: Response, as_json: bool = False) -> Any:
     """The deadline gate, at the request's time of receipt; None when the write may go on."""
     reason = response.write_refusal(request.received_at)  # type: ignore[attr-defined]
@@ -153,7 +150,7 @@ def _refused(request: HttpRequest, response: Response, as_json: bool = False) ->
         obj=response,
         organisation=response.organisation,
         campaign=response.campaign,
-        ip=_ip(request),
+        ip=client_ip(request),
         path=request.path,
     )
     if as_json:
@@ -230,7 +227,7 @@ def uses(request: HttpRequest, response_uuid: Any) -> HttpResponse:
         try:
             use = response.add_use(
                 request.user,  # type: ignore[arg-type]
-                _ip(request),
+                client_ip(request),
                 request.received_at,  # type: ignore[attr-defined]
             )
         except Locked:
@@ -281,7 +278,7 @@ def use_delete(request: HttpRequest, response_uuid: Any, use_uuid: Any) -> HttpR
             response.remove_use(
                 use,
                 request.user,  # type: ignore[arg-type]
-                _ip(request),
+                client_ip(request),
                 request.received_at,  # type: ignore[attr-defined]
             )
         except Locked:
@@ -379,7 +376,7 @@ def _apply(
     return target.save_answers(
         edit,
         user=request.user,  # type: ignore[arg-type]
-        ip=_ip(request),
+        ip=client_ip(request),
         at=request.received_at,  # type: ignore[attr-defined]
     )
 
@@ -529,7 +526,7 @@ def submit(request: HttpRequest, response_uuid: Any) -> HttpResponse:
     try:
         submission = response.submit(
             request.user,  # type: ignore[arg-type]
-            _ip(request),
+            client_ip(request),
             request.received_at,  # type: ignore[attr-defined]
         )
     except Incomplete:
@@ -579,7 +576,7 @@ def export(request: HttpRequest, response_uuid: Any) -> FileResponse:
         obj=response,
         organisation=response.organisation,
         campaign=response.campaign,
-        ip=_ip(request),
+        ip=client_ip(request),
     )
     filename = f"{response.campaign.slug}-{response.organisation.uei}.xlsx"
     return FileResponse(handle, as_attachment=True, filename=filename)
@@ -632,7 +629,7 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
                 actor=user,
                 obj=invitation,
                 organisation=invitation.organisation,
-                ip=_ip(request),
+                ip=client_ip(request),
             )
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         return redirect("survey-home")
