@@ -20,6 +20,16 @@ class LoginAuditTests(TestCase):
         self.assertEqual(event.actor, user)
         self.assertEqual(event.ip, "198.51.100.7")
 
+    def test_a_login_without_a_client_address_is_recorded_without_one(self) -> None:
+        """Behind a Unix socket REMOTE_ADDR is empty; the IP column must not refuse it."""
+        make_user("pat@example.com")
+        self.client.post(
+            reverse("login"),
+            {"username": "pat@example.com", "password": "correct horse battery"},
+            REMOTE_ADDR="",
+        )
+        self.assertIsNone(AuditEvent.objects.get(action="auth.login").ip)
+
     def test_a_failed_login_is_recorded_without_the_password(self) -> None:
         make_user("pat@example.com")
         self.client.post(
