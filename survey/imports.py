@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import zipfile
 from dataclasses import dataclass
 from itertools import islice
 from typing import Any
@@ -40,6 +41,11 @@ COLUMNS = {
 }
 ROLES = {role.value for role in Membership.Role}
 MAX_ROWS = 5000
+# Columns A to Z: the six expected ones and room for others people keep beside them.
+MAX_COLUMNS = 26
+# An .xlsx is a zip: its 5 MB upload can unzip to gigabytes, which openpyxl would hold in
+# memory (the shared strings are read whole). Real contact lists unzip to a few MB.
+MAX_UNZIPPED_BYTES = 50 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -65,13 +71,25 @@ def read_table(name: str, content: bytes) -> list[list[str]]:
     if name.lower().endswith(".xlsx"):
         import openpyxl
 
+        # The sizes declared in the zip bound what unzipping can produce: Python's zipfile
+        # stops reading a member at its declared size.
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            unzipped = sum(member.file_size for member in archive.infolist())
+        if unzipped > MAX_UNZIPPED_BYTES:
+            raise ValueError(
+                _("The file unzips to more than %(n)d MB.")
+                % {"n": MAX_UNZIPPED_BYTES // (1024 * 1024)}
+            )
         workbook = openpyxl.load_workbook(
             io.BytesIO(content), read_only=True, data_only=True
         )
         try:
             sheet = workbook.worksheets[0]
-            # Stop reading past the row limit: a small file can unzip to a huge sheet.
-            rows = islice(sheet.iter_rows(values_only=True), MAX_ROWS + 2)
+            # Bound both ways: read-only mode pads every row to the width and height the
+            # sheet declares, up to 16384 columns by a million rows in a tiny file.
+            rows = sheet.iter_rows(
+                max_row=MAX_ROWS + 2, max_col=MAX_COLUMNS, values_only=True
+            )
             return [
                 ["" if cell is None else str(cell).strip() for cell in row]
                 for row in rows
@@ -82,7 +100,8 @@ def read_table(name: str, content: bytes) -> list[list[str]]:
         # utf-8-sig: Excel writes a byte-order mark in front of UTF-8 CSV files.
         text = content.decode("utf-8-sig")
         rows = islice(csv.reader(io.StringIO(text)), MAX_ROWS + 2)
-        return [[cell.strip() for cell in row] for row in rows]
+        # The same columns as an .xlsx, so both formats read a file alike.
+        return [[cell.strip() for cell in row[:MAX_COLUMNS]] for row in rows]
     raise ValueError(_("Upload an .xlsx or a .csv file."))
 
 

@@ -9,9 +9,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import TestCase
 from django.urls import reverse
 
+from survey import imports
 from survey.models import AuditEvent, Invitation, Organisation, Response, User
 from tests.helpers import make_campaign
-from tests.test_imports import GOOD, HEADER, csv_bytes, xlsx
+from tests.test_imports import GOOD, HEADER, csv_bytes, rezip, xlsx
 
 IMPORT = reverse("admin:survey_invitation_import")
 PROBLEMS = reverse("admin:survey_invitation_import_problems")
@@ -96,6 +97,15 @@ class ImportPageTests(TestCase):
     def test_a_huge_file_is_refused_before_reading(self) -> None:
         page = self.upload("contacts.csv", b"x" * (5 * 1024 * 1024 + 1))
         self.assertContains(page, "The file is larger than 5 MB.")
+
+    def test_an_xlsx_that_unzips_too_large_is_a_form_error(self) -> None:
+        content = rezip(
+            xlsx([HEADER, *GOOD]),
+            extra=("xl/media/padding.bin", imports.MAX_UNZIPPED_BYTES + 2**20),
+        )
+        page = self.upload("contacts.xlsx", content)
+        self.assertContains(page, "The file unzips to more than 50 MB.")
+        self.assertEqual(Invitation.objects.count(), 0)
 
     def test_an_unreadable_file_is_a_form_error(self) -> None:
         page = self.upload("contacts.xlsx", b"not a zip file")

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
+from collections.abc import Callable
 
 import openpyxl
 from django.test import SimpleTestCase, TestCase
@@ -47,6 +49,48 @@ def xlsx(rows: list[list[str]]) -> bytes:
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
+
+
+def rezip(
+    content: bytes,
+    change: Callable[[str, bytes], bytes] = lambda _name, data: data,
+    extra: tuple[str, int] | None = None,
+) -> bytes:
+    """The .xlsx with its members changed, and an extra member of that many zeros."""
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(content)) as source,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
+        for name in source.namelist():
+            target.writestr(name, change(name, source.read(name)))
+        if extra is not None:
+            name, size = extra
+            # Written in chunks: the test itself should not hold the unzipped size.
+            with target.open(name, "w") as member:
+                for _ in range(size // 2**20):
+                    member.write(bytes(2**20))
+    return out.getvalue()
+
+
+def huge_dimension(content: bytes, last_row: bool) -> bytes:
+    """The sheet declares A1:XFD1048576, optionally with a cell in its very last row."""
+
+    def change(name: str, data: bytes) -> bytes:
+        if name != "xl/worksheets/sheet1.xml":
+            return data
+        data = data.replace(
+            b'<dimension ref="A1:F4"/>', b'<dimension ref="A1:XFD1048576"/>'
+        )
+        if last_row:
+            data = data.replace(
+                b"</sheetData>",
+                b'<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is>'
+                b"</c></row></sheetData>",
+            )
+        return data
+
+    return rezip(content, change)
 
 
 def csv_bytes(rows: list[list[str]]) -> bytes:
@@ -96,6 +140,37 @@ class ParseTests(SimpleTestCase):
         self.assertEqual(parsed, [])
         self.assertEqual(
             problems[0].message, f"At most {imports.MAX_ROWS} rows per file."
+        )
+
+    def test_an_xlsx_that_unzips_to_too_much_is_refused_before_reading(self) -> None:
+        content = rezip(
+            xlsx([HEADER, *GOOD]),
+            extra=("xl/media/padding.bin", imports.MAX_UNZIPPED_BYTES + 2**20),
+        )
+        self.assertLess(len(content), 200_000)
+        with self.assertRaisesMessage(
+            ValueError, "The file unzips to more than 50 MB."
+        ):
+            imports.read_table("contacts.xlsx", content)
+
+    def test_a_declared_huge_sheet_is_read_within_the_limits(self) -> None:
+        # The dimension alone: the rows are read, each only as wide as the limit.
+        table = imports.read_table(
+            "contacts.xlsx", huge_dimension(xlsx([HEADER, *GOOD]), last_row=False)
+        )
+        self.assertEqual(len(table), 4)
+        self.assertEqual({len(row) for row in table}, {imports.MAX_COLUMNS})
+        rows, problems = imports.parse(table)
+        self.assertEqual((len(rows), problems), (3, []))
+        # A cell in the last of a million rows: padding stops at the row limit.
+        table = imports.read_table(
+            "contacts.xlsx", huge_dimension(xlsx([HEADER, *GOOD]), last_row=True)
+        )
+        self.assertEqual(len(table), imports.MAX_ROWS + 2)
+        self.assertEqual({len(row) for row in table}, {imports.MAX_COLUMNS})
+        self.assertEqual(
+            imports.parse(table)[1][0].message,
+            f"At most {imports.MAX_ROWS} rows per file.",
         )
 
     def test_unknown_file_types_and_empty_files_are_refused(self) -> None:
