@@ -82,7 +82,11 @@ class RoleMatrixTests(TestCase):
         ReviewComment.objects.create(
             response=cls.response, question_id="A2", text="Check", author=cls.reviewer
         )
-        ReminderSent.objects.create(response=cls.response, offset_hours=24)
+        ReminderSent.objects.create(
+            response=cls.response,
+            offset_hours=24,
+            deadline=cls.response.campaign.deadline,
+        )
         Invitation.issue(cls.response.organisation, "new@example.com", "preparer")
         Attachment.objects.create(
             response=cls.response,
@@ -410,3 +414,47 @@ class CampaignScopingTests(TestCase):
                     self.assertEqual(
                         self.client.get(url(model, "change", obj.pk)).status_code, 200
                     )
+
+
+class EscalationTests(TestCase):
+    """An Admin-group officer (not a superuser) cannot take over program-office accounts."""
+
+    def test_officer_cannot_change_or_delete_staff_accounts(self) -> None:
+        demo.seed(PASSWORD)
+        officer = make_admin_officer()
+        superuser = User.objects.get(email=demo.ADMIN_EMAIL)
+        reviewer = User.objects.get(email=demo.REVIEWER_EMAIL)
+        contractor = User.objects.get(email="preparer@northwind.example")
+        self.client.force_login(officer)
+        for target in (superuser, reviewer):
+            with self.subTest(target=target.email):
+                # Django names the password view after auth's own user model.
+                password = reverse("admin:auth_user_password_change", args=[target.pk])
+                for path, data in [
+                    (
+                        password,
+                        {"password1": "taken-over-42!", "password2": "taken-over-42!"},
+                    ),
+                    (url(User, "change", target.pk), {"email": "attacker@example.com"}),
+                    (url(User, "delete", target.pk), {"post": "yes"}),
+                ]:
+                    reply = self.client.post(path, data)
+                    self.assertEqual(reply.status_code, 403, path)
+                target.refresh_from_db()
+                self.assertFalse(target.check_password("taken-over-42!"))
+                self.assertNotEqual(target.email, "attacker@example.com")
+        # Contractor accounts stay manageable by officers.
+        page = self.client.get(url(User, "change", contractor.pk))
+        self.assertEqual(page.status_code, 200)
+
+    def test_reviewer_out_of_scope_attempts_are_audited(self) -> None:
+        demo.seed(PASSWORD)
+        reviewer = User.objects.get(email=demo.REVIEWER_EMAIL)
+        response = Response.objects.first()
+        response.campaign.reviewers.remove(reviewer)
+        self.client.force_login(reviewer)
+        self.assertEqual(
+            self.client.get(url(Response, "change", response.pk)).status_code, 404
+        )
+        event = AuditEvent.objects.get(action="access.denied")
+        self.assertEqual(event.actor, reviewer)

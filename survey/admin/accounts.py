@@ -49,6 +49,24 @@ class UserAdmin(AuditedMixin, BaseUserAdmin):
             fields += ["is_staff", "is_superuser", "groups", "user_permissions"]
         return fields
 
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Changing a staff account's email or password is taking it over: only
+        # superusers may touch program-office accounts other than their own.
+        if not self._may_manage(request, obj):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if not self._may_manage(request, obj):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    @staticmethod
+    def _may_manage(request: HttpRequest, obj: Any) -> bool:
+        if obj is None or request.user.is_superuser:
+            return True
+        return not (obj.is_staff or obj.is_superuser)
+
 
 # Role changes are the most sensitive edits of all: audit them like the rest.
 admin.site.unregister(Group)
