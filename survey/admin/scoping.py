@@ -10,6 +10,8 @@ from django.http import Http404, HttpRequest
 
 from survey import roles
 from survey.admin.audited import AuditedMixin
+from survey.audit import client_ip
+from survey.models import AuditEvent
 
 
 class CampaignScopedAdmin(AuditedMixin, admin.ModelAdmin):
@@ -36,5 +38,12 @@ class CampaignScopedAdmin(AuditedMixin, admin.ModelAdmin):
         # reviewer's campaigns we answer 404 so that the page reveals nothing.
         obj = super().get_object(request, object_id, from_field)
         if obj is None:
+            AuditEvent.record(
+                "access.denied",
+                actor=request.user,
+                ip=client_ip(request),
+                path=request.path[:300],
+                method=request.method,
+            )
             raise Http404
         return obj
