@@ -7,6 +7,7 @@ once cannot both send it.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -15,6 +16,8 @@ from django.db.models import Prefetch
 
 from survey.emails import send_reminder
 from survey.models import Campaign, Membership, ReminderSent, Response
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -55,12 +58,11 @@ def send_due(now: datetime) -> list[Sent]:
         )
     )
     for response in responses:
-        due = due_offsets(
-            response.campaign.reminder_offsets or [],
-            response.effective_deadline,
-            now,
-        )
-        done = {r.offset_hours for r in response.reminders.all()}
+        deadline = response.effective_deadline
+        due = due_offsets(response.campaign.reminder_offsets or [], deadline, now)
+        done = {
+            r.offset_hours for r in response.reminders.all() if r.deadline == deadline
+        }
         pending = [h for h in due if h not in done]
         if not pending:
             continue
@@ -72,18 +74,28 @@ def send_due(now: datetime) -> list[Sent]:
             continue
         # After a pause (cron down, or a late invitation) several offsets can be due at
         # once: send only the nearest one and mark the earlier ones as passed.
-        if not _claim(response, pending):
+        if not _claim(response, pending, deadline):
             continue
-        send_reminder(response, pending[-1], recipients)
+        try:
+            send_reminder(response, pending[-1], recipients)
+        except OSError:
+            # The mail relay failed: give the claim back so that the next run retries,
+            # and go on with the other organisations.
+            logger.exception("Reminder to response %s not sent", response.pk)
+            ReminderSent.objects.filter(
+                response=response, deadline=deadline, offset_hours__in=pending
+            ).delete()
+            continue
         sent.append(Sent(response, pending[-1], recipients))
     return sent
 
 
-def _claim(response: Response, offsets: list[int]) -> bool:
+def _claim(response: Response, offsets: list[int], deadline: datetime) -> bool:
     try:
         with transaction.atomic():
             ReminderSent.objects.bulk_create(
-                ReminderSent(response=response, offset_hours=h) for h in offsets
+                ReminderSent(response=response, offset_hours=h, deadline=deadline)
+                for h in offsets
             )
     except IntegrityError:
         # Another run claimed them first.

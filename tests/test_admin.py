@@ -40,7 +40,9 @@ class AdminPagesTests(TestCase):
             text="Please check",
             author=cls.reviewer,
         )
-        ReminderSent.objects.create(response=submitted, offset_hours=24)
+        ReminderSent.objects.create(
+            response=submitted, offset_hours=24, deadline=submitted.campaign.deadline
+        )
         Invitation.issue(submitted.organisation, "new@northwind.example", "preparer")
         Attachment.objects.create(
             response=submitted,

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from io import StringIO
 
 import time_machine
 from django.core import mail
+from django.core.mail import EmailMessage
+from django.core.mail.backends.base import BaseEmailBackend
 from django.core.management import call_command
 from django.test import SimpleTestCase, TestCase
 
@@ -143,6 +146,34 @@ class SendRemindersTests(TestCase):
             [(s.response.pk, s.offset_hours) for s in sent], [(self.idle.pk, 24)]
         )
 
+    def test_an_extension_after_a_reminder_starts_a_new_series(self) -> None:
+        self.assertIn(
+            (self.idle.pk, 4),
+            [(s.response.pk, s.offset_hours) for s in self.run_at(at(3))],
+        )
+        self.idle.grant_extension(
+            make_admin_officer(), DEADLINE + timedelta(days=5), "Storm"
+        )
+        sent = self.run_at(DEADLINE + timedelta(days=5, hours=-3))
+        self.assertIn(
+            (self.idle.pk, 4), [(s.response.pk, s.offset_hours) for s in sent]
+        )
+
+    def test_a_failed_email_is_retried_by_the_next_run(self) -> None:
+        with self.settings(EMAIL_BACKEND="tests.test_reminders.FailingBackend"):
+            self.assertEqual(self.run_at(at(71)), [])
+        self.assertFalse(ReminderSent.objects.exists())
+        self.assertTrue(self.run_at(at(71)))
+
+    def test_a_response_returned_after_submission_gets_no_deadline_reminder(
+        self,
+    ) -> None:
+        """Its organisation answers the reviewer's comments; the deadline is behind it."""
+        Response.objects.filter(pk=self.idle.pk).update(
+            status=Response.Status.RETURNED, submitted_at=at(100)
+        )
+        self.assertNotIn(self.idle.pk, [s.response.pk for s in self.run_at(at(71))])
+
     def test_offsets_are_set_per_campaign(self) -> None:
         Campaign.objects.filter(pk=self.campaign.pk).update(reminder_offsets=[48])
         self.assertEqual(self.run_at(at(72)), [])
@@ -176,8 +207,8 @@ class SendRemindersTests(TestCase):
 
     def test_a_concurrent_run_that_claimed_first_wins(self) -> None:
         """The unique row is claimed before sending: a second claimant sends nothing."""
-        self.assertIs(reminders._claim(self.idle, [72]), True)
-        self.assertIs(reminders._claim(self.idle, [168, 72]), False)
+        self.assertIs(reminders._claim(self.idle, [72], DEADLINE), True)
+        self.assertIs(reminders._claim(self.idle, [168, 72], DEADLINE), False)
         self.assertEqual(
             list(
                 ReminderSent.objects.filter(response=self.idle).values_list(
@@ -186,3 +217,10 @@ class SendRemindersTests(TestCase):
             ),
             [72],
         )
+
+
+class FailingBackend(BaseEmailBackend):
+    """An SMTP relay that is down."""
+
+    def send_messages(self, email_messages: Sequence[EmailMessage]) -> int:
+        raise ConnectionRefusedError("relay down")

@@ -622,3 +622,51 @@ class RaceAndRobustnessTests(ContractorTestCase):
         event = AuditEvent.objects.get(action="access.denied")
         self.assertEqual((event.actor, event.details["method"]), (self.a1, "GET"))
         self.assertEqual(event.details["path"], url("survey-review", other))
+
+
+class GivenBackAfterDeadlineTests(ContractorTestCase):
+    """A response returned for clarification after the deadline can still be answered."""
+
+    def test_returned_response_is_open_until_resubmitted(self) -> None:
+        import time_machine
+        from django.utils import timezone
+
+        from survey.models import ReviewComment
+        from tests.review_helpers import make_reviewer
+
+        self.response.answers = complete_org_answers()
+        self.response.save()
+        use = Use.objects.create(
+            response=self.response, position=1, answers=complete_use_answers()
+        )
+        self.response.submit(self.a2, None, timezone.now())
+        reviewer = make_reviewer(self.campaign)
+        after = self.campaign.deadline + timedelta(days=2)
+        with time_machine.travel(after, tick=False):
+            self.response.refresh_from_db()
+            self.response.start_review(reviewer)
+            self.response.return_for_clarification(
+                reviewer, [("D1", use, "Name the platform")]
+            )
+            self.client.force_login(self.a1)
+            path = url("survey-use", self.response, use.uuid)
+            page = self.client.get(path)
+            self.assertContains(page, "Name the platform")
+            state = {
+                "version": page.context["version"],
+                "loaded": page.context["loaded"],
+            }
+            reply = self.client.post(
+                path, {**state, **complete_use_answers(D1="Drafting on Amazon Bedrock")}
+            )
+            self.assertEqual(reply.status_code, 302)
+            self.client.force_login(self.a2)
+            reply = self.client.post(url("survey-submit", self.response))
+            self.assertRedirects(reply, url("survey-receipt", self.response))
+            # Submitted again: the gate closes once more.
+            self.client.force_login(self.a1)
+            self.assertEqual(self.client.post(path, {"D1": "Late"}).status_code, 403)
+        self.assertEqual(self.response.submissions.count(), 2)
+        # The finding survives even if the use it was about is removed later.
+        Use.objects.filter(pk=use.pk).delete()
+        self.assertEqual(ReviewComment.objects.get().text, "Name the platform")

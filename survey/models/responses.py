@@ -186,7 +186,10 @@ class Response(ReviewWorkflow, models.Model):
         campaign = self.campaign
         if campaign.status != Campaign.Status.OPEN or at < campaign.opens_at:
             return gettext("This campaign is not open for answers.")
-        if at >= self.effective_deadline:
+        # A response a reviewer gave back (returned, reopened) stays open to its
+        # organisation after the deadline, until it is submitted again.
+        given_back = self.submitted_at is not None and self.is_editable
+        if at >= self.effective_deadline and not given_back:
             return gettext(
                 "The deadline passed at %(deadline)s: answers can no longer be changed."
             ) % {

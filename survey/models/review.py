@@ -104,10 +104,15 @@ class ReviewWorkflow:
                 _("Unknown questions: %(ids)s."), params={"ids": ", ".join(unknown)}
             )
         with transaction.atomic():
+            # The text is kept here too: a comment's use may later be removed.
             self._transition(
                 "return_for_clarification",
                 user,
                 questions=[q for q, _use, _text in comments],
+                comments=[
+                    {"question": q, "use": use.pk if use else None, "text": text}
+                    for q, use, text in comments
+                ],
             )
             return ReviewComment.objects.bulk_create(
                 ReviewComment(
@@ -191,9 +196,10 @@ class ReviewComment(models.Model):
         verbose_name=_("response"),
     )
     question_id = models.CharField(_("question"), max_length=10)
+    # A comment outlives the use it was about: the reviewer's finding stays on record.
     use = models.ForeignKey(
         "survey.Use",
-        models.CASCADE,
+        models.SET_NULL,
         null=True,
         blank=True,
         related_name="comments",
@@ -228,6 +234,8 @@ class ReminderSent(models.Model):
         verbose_name=_("response"),
     )
     offset_hours = models.PositiveIntegerField(_("hours before the deadline"))
+    # The deadline the offset counted back from: an extension starts a new series.
+    deadline = models.DateTimeField(_("deadline"))
     sent_at = models.DateTimeField(_("sent at"), default=timezone.now)
 
     class Meta:
@@ -235,7 +243,8 @@ class ReminderSent(models.Model):
         verbose_name_plural = _("reminders sent")
         constraints = [
             models.UniqueConstraint(
-                fields=["response", "offset_hours"], name="one_reminder_per_offset"
+                fields=["response", "offset_hours", "deadline"],
+                name="one_reminder_per_offset_and_deadline",
             ),
         ]
 
