@@ -41,6 +41,13 @@ COLUMNS = {
 }
 ROLES = {role.value for role in Membership.Role}
 MAX_ROWS = 5000
+# The database's limits: PostgreSQL refuses a longer value, which would fail the import.
+MAX_LENGTHS = {
+    "legal_name": Organisation._meta.get_field("legal_name").max_length,
+    "cage_codes": Organisation._meta.get_field("cage_codes").max_length,
+    "contact_name": Invitation._meta.get_field("full_name").max_length,
+    "email": Invitation._meta.get_field("email").max_length,
+}
 # Columns A to Z: the six expected ones and room for others people keep beside them.
 MAX_COLUMNS = 26
 # An .xlsx is a zip: its 5 MB upload can unzip to gigabytes, which openpyxl would hold in
@@ -164,6 +171,14 @@ def _check(row: Row, seen: dict[str, int], present: set[str]) -> list[Problem]:
 
     if not row.legal_name:
         problem("legal_name", _("The legal name is missing."))
+    for column, limit in MAX_LENGTHS.items():
+        length = len(getattr(row, column))
+        if length > limit:
+            problem(
+                column,
+                _("This is %(length)d characters long; at most %(limit)d fit.")
+                % {"length": length, "limit": limit},
+            )
     if not re.match(UEI_RE, row.uei):
         problem(
             "uei",

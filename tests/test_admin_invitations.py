@@ -94,6 +94,39 @@ class ImportPageTests(TestCase):
         self.assertEqual([ln.split(",")[0] for ln in lines[1:]], ["1", "2", "3", "4"])
         self.assertIn("ACMEWDGT123O", lines[2])
 
+    def test_values_too_long_for_the_database_are_reported_not_a_crash(self) -> None:
+        # PostgreSQL refuses them: this runs there too, where it once answered 500.
+        email = "p" * 64 + "@" + "d" * 63 + "." + "e" * 63 + "." + "f" * 63 + ".example"
+        rows = [
+            HEADER,
+            GOOD[0],
+            [
+                "B" * 301,
+                "BRCHAV1N2C34",
+                "",
+                "Lee Poe",
+                "lee@birch.example",
+                "signatory",
+            ],
+            [
+                "Cedar Corp",
+                "CEDARC1RP123",
+                "",
+                "K" * 201,
+                "kim@cedar.example",
+                "preparer",
+            ],
+            ["Dune Labs", "DUNELABS1234", "", "Ira", email, "preparer"],
+        ]
+        page = self.upload("contacts.csv", csv_bytes(rows))
+        self.assertContains(page, "Nothing was imported.")
+        self.assertEqual(
+            [(p.line, p.column) for p in page.context["problems"]],
+            [(3, "legal_name"), (4, "contact_name"), (5, "email")],
+        )
+        self.assertEqual(Organisation.objects.count(), 0)
+        self.assertEqual(Invitation.objects.count(), 0)
+
     def test_a_huge_file_is_refused_before_reading(self) -> None:
         page = self.upload("contacts.csv", b"x" * (5 * 1024 * 1024 + 1))
         self.assertContains(page, "The file is larger than 5 MB.")

@@ -132,6 +132,32 @@ class ParseTests(SimpleTestCase):
         self.assertIn("0CMEWDGT1234", problems[1].message)
         self.assertIn("line 2", problems[3].message)
 
+    def test_values_longer_than_their_database_columns_are_problems(self) -> None:
+        # 64 + 1 + 3 * 64 + 7 characters: a valid address, but longer than 254.
+        email = "p" * 64 + "@" + "d" * 63 + "." + "e" * 63 + "." + "f" * 63 + ".example"
+        table = [
+            HEADER,
+            ["A" * 301, "ACMEWDGT1234", "1ACM5 " * 51, "P" * 201, email, "preparer"],
+            [
+                "A" * 300,
+                "BRCHAV1N2C34",
+                "1ACM5 " * 50,
+                "P" * 200,
+                "a@b.example",
+                "preparer",
+            ],
+        ]
+        rows, problems = imports.parse(table)
+        self.assertEqual(
+            [(p.line, p.column, p.message) for p in problems],
+            [
+                (2, "legal_name", "This is 301 characters long; at most 300 fit."),
+                (2, "cage_codes", "This is 305 characters long; at most 300 fit."),
+                (2, "contact_name", "This is 201 characters long; at most 200 fit."),
+                (2, "email", "This is 264 characters long; at most 254 fit."),
+            ],
+        )
+
     def test_too_many_rows_are_refused_without_reading_them_all(self) -> None:
         rows = [HEADER] + [GOOD[2]] * (imports.MAX_ROWS + 50)
         table = imports.read_table("big.csv", csv_bytes(rows))
