@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import re
+import smtplib
+from collections.abc import Sequence
 
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.mail import EmailMessage
+from django.core.mail.backends import locmem
 from django.test import TestCase
 from django.urls import reverse
 
@@ -17,6 +21,16 @@ from tests.test_imports import GOOD, HEADER, csv_bytes, rezip, xlsx
 IMPORT = reverse("admin:survey_invitation_import")
 PROBLEMS = reverse("admin:survey_invitation_import_problems")
 LINK = re.compile(r"http://testserver/invite/([\w-]+)/")
+REFUSED = "sam@acme.example"
+
+
+class RefusingBackend(locmem.EmailBackend):
+    """A mail server that refuses one recipient, as SMTP does, and delivers the others."""
+
+    def send_messages(self, messages: Sequence[EmailMessage]) -> int:
+        if any(REFUSED in message.to for message in messages):
+            raise smtplib.SMTPRecipientsRefused({REFUSED: (550, b"No such user")})
+        return super().send_messages(messages)
 
 
 class ImportPageTests(TestCase):
@@ -57,6 +71,31 @@ class ImportPageTests(TestCase):
         imported = AuditEvent.objects.get(action="invitations.imported")
         self.assertEqual(imported.details["rows"], 3)
         self.assertEqual(imported.campaign, self.campaign)
+
+    def test_an_email_that_fails_does_not_stop_the_others(self) -> None:
+        backend = f"{__name__}.RefusingBackend"
+        with (
+            self.settings(SITE_URL="http://testserver", EMAIL_BACKEND=backend),
+            self.assertLogs("survey.admin.invitations", "ERROR") as logs,
+        ):
+            page = self.upload("contacts.xlsx", xlsx([HEADER, *GOOD]))
+        self.assertEqual(page.status_code, 200)
+        self.assertContains(page, "3 row(s) imported: 2 new organisation(s)")
+        self.assertContains(
+            page,
+            f"1 invitation(s) could not be emailed: {REFUSED}. Select them below "
+            "and use “Send a new link”.",
+        )
+        # The one after the refused address was still sent.
+        self.assertEqual(
+            [m.to for m in mail.outbox], [["pat@acme.example"], ["lee@birch.example"]]
+        )
+        self.assertEqual(Invitation.objects.count(), 3)
+        self.assertIsNone(Invitation.objects.get(email=REFUSED).sent_at)
+        self.assertEqual(
+            AuditEvent.objects.filter(action="email.invitation_sent").count(), 2
+        )
+        self.assertIn("SMTPRecipientsRefused", logs.output[0])
 
     def test_importing_the_same_file_twice_is_refused(self) -> None:
         self.upload("contacts.xlsx", xlsx([HEADER, *GOOD]), send=False)

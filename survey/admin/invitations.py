@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -24,6 +25,10 @@ from survey.models import AuditEvent, Invitation, UserManager
 
 # The last import's problems, kept in the session for the report download.
 SESSION_KEY = "survey_import_problems"
+# At most this many addresses are named in the message about emails that failed.
+UNSENT_SHOWN = 10
+
+logger = logging.getLogger(__name__)
 
 
 @admin.register(Invitation)
@@ -141,9 +146,16 @@ class InvitationAdmin(AuditedMixin, admin.ModelAdmin):
             rows=len(rows),
             organisations_created=result.organisations_created,
         )
+        unsent = []
         if form.cleaned_data["send_emails"]:
             for invitation, token in result.invitations:
-                send_invitation(invitation, token, actor=request.user)
+                # The import is committed: one refused address or a mail server that
+                # drops out must not leave the later invitations unsent, nor end in a 500.
+                try:
+                    send_invitation(invitation, token, actor=request.user)
+                except Exception:  # noqa: BLE001 – any backend's error; logged, reported
+                    logger.exception("Invitation %s not emailed", invitation.pk)
+                    unsent.append(invitation.email)
         self.message_user(
             request,
             gettext(
@@ -157,6 +169,19 @@ class InvitationAdmin(AuditedMixin, admin.ModelAdmin):
             },
             messages.SUCCESS,
         )
+        if unsent:
+            shown = ", ".join(unsent[:UNSENT_SHOWN])
+            if len(unsent) > UNSENT_SHOWN:
+                shown += ", …"
+            self.message_user(
+                request,
+                gettext(
+                    "%(n)d invitation(s) could not be emailed: %(emails)s. Select them "
+                    "below and use “Send a new link”."
+                )
+                % {"n": len(unsent), "emails": shown},
+                messages.WARNING,
+            )
         return HttpResponseRedirect(reverse("admin:survey_invitation_changelist"))
 
     def problems_view(self, request: HttpRequest) -> HttpResponse:
