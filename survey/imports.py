@@ -179,6 +179,11 @@ def _check(row: Row, seen: dict[str, int], present: set[str]) -> list[Problem]:
                 _("This is %(length)d characters long; at most %(limit)d fit.")
                 % {"length": length, "limit": limit},
             )
+    # A .csv may hold a NUL character, which PostgreSQL cannot store; the other columns
+    # refuse it through their own format checks.
+    for column in ("legal_name", "contact_name"):
+        if "\x00" in getattr(row, column):
+            problem(column, _("This contains a NUL character, which cannot be stored."))
     if not re.match(UEI_RE, row.uei):
         problem(
             "uei",

@@ -166,6 +166,21 @@ class ImportPageTests(TestCase):
         self.assertEqual(Organisation.objects.count(), 0)
         self.assertEqual(Invitation.objects.count(), 0)
 
+    def test_a_nul_character_is_reported_not_a_crash(self) -> None:
+        # PostgreSQL cannot store it: this runs there too, where it once answered 500.
+        rows = [
+            HEADER,
+            GOOD[0],
+            ["Birch", "BRCHAV1N2C34", "", "Lee\x00", "l@b.example", "preparer"],
+        ]
+        page = self.upload("contacts.csv", csv_bytes(rows))
+        self.assertContains(page, "This contains a NUL character")
+        self.assertEqual(
+            [(p.line, p.column) for p in page.context["problems"]],
+            [(3, "contact_name")],
+        )
+        self.assertEqual(Organisation.objects.count(), 0)
+
     def test_a_huge_file_is_refused_before_reading(self) -> None:
         page = self.upload("contacts.csv", b"x" * (5 * 1024 * 1024 + 1))
         self.assertContains(page, "The file is larger than 5 MB.")

@@ -158,6 +158,27 @@ class ParseTests(SimpleTestCase):
             ],
         )
 
+    def test_a_nul_character_is_a_problem(self) -> None:
+        table = [
+            HEADER,
+            [
+                "Acme\x00 LLC",
+                "ACMEWDGT1234",
+                "",
+                "Pat\x00Doe",
+                "p@a.example",
+                "preparer",
+            ],
+        ]
+        rows, problems = imports.parse(table)
+        self.assertEqual(
+            [(p.line, p.column, p.message) for p in problems],
+            [
+                (2, column, "This contains a NUL character, which cannot be stored.")
+                for column in ("legal_name", "contact_name")
+            ],
+        )
+
     def test_too_many_rows_are_refused_without_reading_them_all(self) -> None:
         rows = [HEADER] + [GOOD[2]] * (imports.MAX_ROWS + 50)
         table = imports.read_table("big.csv", csv_bytes(rows))
