@@ -4,8 +4,10 @@ import csv
 import io
 import zipfile
 from collections.abc import Callable
+from dataclasses import replace
 
 import openpyxl
+from django.db import DatabaseError, connection
 from django.test import SimpleTestCase, TestCase
 
 from survey import imports
@@ -254,6 +256,25 @@ class ApplyTests(TestCase):
         self.assertEqual(invitation.full_name, "Pat Doe")
         existing.refresh_from_db()
         self.assertEqual(existing.legal_name, "Birch (old)")
+
+    def test_a_later_row_the_database_refuses_leaves_nothing_imported(self) -> None:
+        # The rows skip _check, standing for a failure it misses (as a NUL character
+        # once did on PostgreSQL): the database itself refuses the last row after the
+        # earlier ones were written, by its check constraint on the UEI's format and,
+        # on PostgreSQL, for the NUL character, which SQLite would store.
+        campaign = make_campaign()
+        rows, problems = imports.parse([HEADER, *GOOD])
+        self.assertEqual(problems, [])
+        refused = {"UEI format": replace(rows[-1], uei="0IRCHAV1N2C3")}
+        if connection.vendor == "postgresql":
+            refused["NUL"] = replace(rows[-1], contact_name="Lee\x00Poe")
+        for name, last in refused.items():
+            with self.subTest(name):
+                with self.assertRaises(DatabaseError):
+                    imports.apply([*rows[:-1], last], campaign, actor=None)
+                self.assertEqual(Organisation.objects.count(), 0)
+                self.assertEqual(Response.objects.count(), 0)
+                self.assertEqual(Invitation.objects.count(), 0)
 
 
 class ConflictTests(TestCase):
