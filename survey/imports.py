@@ -301,5 +301,6 @@ def error_report(problems: list[Problem]) -> str:
 
 
 def _neutralise(text: str) -> str:
-    # A spreadsheet runs a cell that starts with these as a formula (CSV injection).
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+    # A spreadsheet runs a cell that starts with these as a formula (CSV injection); some
+    # drop a leading tab or carriage return, then read what follows as one.
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

@@ -229,10 +229,17 @@ class ParseTests(SimpleTestCase):
         self.assertEqual(imports.parse([HEADER])[1][0].message, "The file has no rows.")
 
     def test_error_report_neutralises_formulas(self) -> None:
-        report = imports.error_report([imports.Problem(2, "uei", "=HYPERLINK(x)")])
+        starts = ["=", "+", "-", "@", "\t", "\r"]
+        problems = [imports.Problem(2, "uei", f"{c}HYPERLINK(x)") for c in starts]
+        problems.append(imports.Problem(3, "email", "HYPERLINK(x) = y"))
+        report = list(csv.reader(io.StringIO(imports.error_report(problems))))
         self.assertEqual(
-            list(csv.reader(io.StringIO(report))),
-            [["line", "column", "problem"], ["2", "uei", "'=HYPERLINK(x)"]],
+            report,
+            [
+                ["line", "column", "problem"],
+                *(["2", "uei", f"'{c}HYPERLINK(x)"] for c in starts),
+                ["3", "email", "HYPERLINK(x) = y"],
+            ],
         )
 
 
