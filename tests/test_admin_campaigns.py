@@ -1,8 +1,17 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
+from django.db import connection
 from django.test import SimpleTestCase, TestCase
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
 
 from survey.admin.forms import CampaignForm
+from survey.models import Response
+from tests.helpers import make_campaign, make_response
+from tests.review_helpers import make_reviewer
 
 
 class CampaignFormTests(SimpleTestCase):
@@ -42,3 +51,29 @@ class CampaignAdminTests(TestCase):
         self.assertContains(
             page, reverse("admin:survey_campaign_progress", args=[campaign.pk])
         )
+
+    def test_progress_page_runs_a_bounded_number_of_queries(self) -> None:
+        campaign = make_campaign()
+        url = reverse("admin:survey_campaign_progress", args=[campaign.pk])
+        statuses = list(Response.Status)
+
+        def add(n: int) -> None:
+            # Every status, late ones and extensions: each path a row can take.
+            for i in range(n):
+                make_response(
+                    campaign=campaign,
+                    status=statuses[i % len(statuses)],
+                    submitted_at=timezone.now() if i % 2 else None,
+                    extended_deadline=campaign.deadline + timedelta(days=i % 3),
+                )
+
+        add(3)
+        self.client.force_login(make_reviewer(campaign))
+        self.client.get(url)
+        with CaptureQueriesContext(connection) as few:
+            self.client.get(url)
+        add(15)
+        with CaptureQueriesContext(connection) as many:
+            page = self.client.get(url)
+        self.assertEqual(len(page.context["progress"].rows), 18)
+        self.assertEqual(len(many), len(few))

@@ -47,6 +47,19 @@ class ResponseListTests(TestCase):
         self.assertEqual(page.context["cl"].result_count, 14)
         self.assertEqual(len(many), len(few))
 
+    def test_use_list_runs_a_bounded_number_of_queries_for_a_reviewer(self) -> None:
+        uses = reverse("admin:survey_use_changelist")
+        self.client.force_login(self.reviewer)
+        self.client.get(uses)
+        with CaptureQueriesContext(connection) as few:
+            self.client.get(uses)
+        for _ in range(12):
+            make_submitted(self.campaign)
+        with CaptureQueriesContext(connection) as many:
+            page = self.client.get(uses)
+        self.assertEqual(page.context["cl"].result_count, 14)
+        self.assertEqual(len(many), len(few))
+
     def test_list_shows_local_submission_time_and_late_flag(self) -> None:
         self.client.force_login(self.reviewer)
         page = self.client.get(CHANGELIST)
