@@ -229,6 +229,25 @@ class ResendTests(TestCase):
         self.assertIsNone(Invitation.usable(old_token))
         self.assertEqual(Invitation.usable(new_token), pending)
 
+    def test_a_refused_resend_is_reported_not_a_crash(self) -> None:
+        superuser = User.objects.create_superuser("root@example.com", "x" * 16)
+        organisation = Organisation.objects.create(
+            legal_name="Acme", uei="ACMEWDGT1234"
+        )
+        refused, _ = Invitation.issue(organisation, REFUSED, "preparer")
+        self.client.force_login(superuser)
+        with (
+            self.settings(EMAIL_BACKEND=f"{__name__}.RefusingBackend"),
+            self.assertLogs("survey.admin.invitations", "ERROR"),
+        ):
+            page = self.client.post(
+                reverse("admin:survey_invitation_changelist"),
+                {"action": "resend", "_selected_action": [refused.pk]},
+                follow=True,
+            )
+        self.assertContains(page, "0 invitation(s) sent")
+        self.assertContains(page, f"1 invitation(s) could not be emailed: {REFUSED}.")
+
 
 class AddInvitationTests(TestCase):
     def test_an_invitation_added_by_hand_gets_a_link_and_an_email(self) -> None:

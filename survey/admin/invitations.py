@@ -68,22 +68,51 @@ class InvitationAdmin(AuditedMixin, admin.ModelAdmin):
         obj.expires_at = timezone.now() + Invitation.VALIDITY
         obj.created_by = request.user
         super().save_model(request, obj, form, change)
-        send_invitation(obj, token, actor=request.user)
+        if not self._send(request, obj, token):
+            self._report_unsent(request, [obj.email])
 
     @admin.action(description=_("Send a new link"), permissions=["change"])
     def resend(self, request: HttpRequest, queryset: QuerySet[Invitation]) -> None:
-        sent = 0
+        sent, unsent = 0, []
         for invitation in queryset.filter(accepted_at__isnull=True).select_related(
             "organisation"
         ):
             token = renew(invitation)
-            if token is not None:
-                send_invitation(invitation, token, actor=request.user)
+            if token is None:
+                continue
+            if self._send(request, invitation, token):
                 sent += 1
+            else:
+                unsent.append(invitation.email)
         self.message_user(
             request,
             gettext("%(n)d invitation(s) sent; accepted ones were skipped.")
             % {"n": sent},
+        )
+        if unsent:
+            self._report_unsent(request, unsent)
+
+    def _send(self, request: HttpRequest, invitation: Invitation, token: str) -> bool:
+        """Email one invitation; False (logged) when the mail relay refuses it."""
+        try:
+            send_invitation(invitation, token, actor=request.user)
+        except Exception:  # noqa: BLE001 – any backend's error; logged, reported
+            logger.exception("Invitation %s not emailed", invitation.pk)
+            return False
+        return True
+
+    def _report_unsent(self, request: HttpRequest, emails: list[str]) -> None:
+        shown = ", ".join(emails[:UNSENT_SHOWN])
+        if len(emails) > UNSENT_SHOWN:
+            shown += ", …"
+        self.message_user(
+            request,
+            gettext(
+                "%(n)d invitation(s) could not be emailed: %(emails)s. Select them "
+                "below and use “Send a new link”."
+            )
+            % {"n": len(emails), "emails": shown},
+            messages.WARNING,
         )
 
     def get_urls(self) -> list[URLPattern]:
@@ -148,14 +177,13 @@ class InvitationAdmin(AuditedMixin, admin.ModelAdmin):
         )
         unsent = []
         if form.cleaned_data["send_emails"]:
-            for invitation, token in result.invitations:
-                # The import is committed: one refused address or a mail server that
-                # drops out must not leave the later invitations unsent, nor end in a 500.
-                try:
-                    send_invitation(invitation, token, actor=request.user)
-                except Exception:  # noqa: BLE001 – any backend's error; logged, reported
-                    logger.exception("Invitation %s not emailed", invitation.pk)
-                    unsent.append(invitation.email)
+            # The import is committed: one refused address or a mail server that drops
+            # out must not leave the later invitations unsent, nor end in a 500.
+            unsent = [
+                invitation.email
+                for invitation, token in result.invitations
+                if not self._send(request, invitation, token)
+            ]
         self.message_user(
             request,
             gettext(
@@ -170,18 +198,7 @@ class InvitationAdmin(AuditedMixin, admin.ModelAdmin):
             messages.SUCCESS,
         )
         if unsent:
-            shown = ", ".join(unsent[:UNSENT_SHOWN])
-            if len(unsent) > UNSENT_SHOWN:
-                shown += ", …"
-            self.message_user(
-                request,
-                gettext(
-                    "%(n)d invitation(s) could not be emailed: %(emails)s. Select them "
-                    "below and use “Send a new link”."
-                )
-                % {"n": len(unsent), "emails": shown},
-                messages.WARNING,
-            )
+            self._report_unsent(request, unsent)
         return HttpResponseRedirect(reverse("admin:survey_invitation_changelist"))
 
     def problems_view(self, request: HttpRequest) -> HttpResponse:
