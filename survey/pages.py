@@ -69,6 +69,8 @@ def summary(response: Response, uses: list[Use], now: datetime) -> dict[str, Any
         "status": response.get_status_display(),
         "percent": round(100 * given / required) if required else 0,
         "url": reverse("survey-start", args=[response.uuid]),
+        "banner": questionnaire.banner.render(response.campaign.vendor.name),
+        "handling_banner": response.campaign.handling_banner,
         **deadline_context(response, now),
     }
 

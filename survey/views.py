@@ -177,7 +177,14 @@ def home(request: HttpRequest) -> HttpResponse:
     )
     now = request.received_at  # type: ignore[attr-defined]
     rows = [pages.summary(r, list(r.uses.all()), now) for r in responses]
-    return render(request, "survey/home.html", {"rows": rows})
+    # Every page carries the campaigns' classification notices (spec §1), once each.
+    handling = [r["handling_banner"] for r in rows if r["handling_banner"]]
+    context = {
+        "rows": rows,
+        "handling_banners": list(dict.fromkeys(handling)),
+        "notices": list(dict.fromkeys(r["banner"] for r in rows)),
+    }
+    return render(request, "survey/home.html", context)
 
 
 @login_required

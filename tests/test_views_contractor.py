@@ -476,6 +476,8 @@ class HomePageTests(ContractorTestCase):
         self.assertContains(page, "Fri 4 Dec 2026, 17:00 ET (22:00 UTC)")
         self.assertContains(page, "data-countdown=")
         self.assertContains(page, "<progress")
+        self.assertContains(page, "Do not enter classified information", count=1)
+        self.assertContains(page, "CUI // PROPRIETARY", count=1)
 
 
 class InvitationTests(TestCase):
