@@ -428,11 +428,11 @@ def display(question: Question, value: Any, vendor: str) -> str:
     if question.type == "file" and isinstance(value, dict):
         return str(value.get("name", ""))
     if question.type == "group" and isinstance(value, dict):
-        return ", ".join(str(v) for v in value.values() if v)
+        return _labelled(question, value, vendor)
     if question.type == "rows" and isinstance(value, list):
-        return "; ".join(" – ".join(str(v) for v in row.values() if v) for row in value)
+        return " | ".join(_labelled(question, row, vendor) for row in value)
     if isinstance(value, list):
-        return ", ".join(str(v) for v in value)
+        return "; ".join(str(v) for v in value)
     if question.type == "currency":
         return f"{Decimal(str(value)):,.2f} USD"
     if question.type == "pct":
@@ -440,6 +440,15 @@ def display(question: Question, value: Any, vendor: str) -> str:
     if question.unit:
         return f"{value} {question.unit.render(vendor)}"
     return str(value)
+
+
+def _labelled(question: Question, record: Mapping[str, Any], vendor: str) -> str:
+    """A group or a row as "Name: Pat, Email: pat@…": the sub-field labels, not bare values."""
+    return ", ".join(
+        f"{sub.label.render(vendor)}: {record[sub.id]}"
+        for sub in question.subfields
+        if record.get(sub.id) not in (None, "")
+    )
 
 
 def read_file(path: Path | str) -> Any:

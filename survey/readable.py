@@ -40,38 +40,8 @@ class Change:
 
 
 def format_answer(question: qn.Question, value: Any, vendor: str) -> str:
-    """One answer as text: option labels, sub-field labels, "Unknown" for the unknown mark."""
-    if value is None or value == "" or value == [] or value == {}:
-        return "—"
-    if value == qn.UNKNOWN and question.takes_unknown:
-        return _("Unknown")
-    if question.type in qn.FIXED_OPTIONS and isinstance(value, str):
-        return {"yes": _("Yes"), "no": _("No"), "unknown": _("Unknown")}.get(
-            value, value
-        )
-    if question.options:
-        values = value if isinstance(value, list) else [value]
-        return "; ".join(_option_label(question, v, vendor) for v in values)
-    if question.subfields and isinstance(value, list):
-        return " | ".join(_group(question, row, vendor) for row in value)
-    if question.subfields and isinstance(value, Mapping):
-        return _group(question, value, vendor)
-    if isinstance(value, list):
-        return "; ".join(str(v) for v in value)
-    return str(value)
-
-
-def _option_label(question: qn.Question, value: Any, vendor: str) -> str:
-    option = question.option(value) if isinstance(value, str) else None
-    return option.label.render(vendor) if option else str(value)
-
-
-def _group(question: qn.Question, value: Mapping[str, Any], vendor: str) -> str:
-    return ", ".join(
-        f"{sub.label.render(vendor)}: {value.get(sub.id) or '—'}"
-        for sub in question.subfields
-        if value.get(sub.id) not in (None, "")
-    )
+    """One answer as text (see questionnaire.display); "—" marks no answer."""
+    return qn.display(question, value, vendor) or "—"
 
 
 def blocks(

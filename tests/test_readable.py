@@ -28,7 +28,7 @@ class ReadableAnswersTests(SimpleTestCase):
         self.assertNotIn("{vendor}", lines["B1"].label)
         self.assertEqual(lines["F1"].value, "Name: Jordan Lee, Title: Manager")
         self.assertEqual(lines["D13"].value, "Level I – total mission failure")
-        self.assertEqual(lines["D14"].value, "Unknown")
+        self.assertEqual(lines["D14"].value, "Unknown / not yet assessed")
         titles = [b.title for b in blocks]
         self.assertEqual(sum(t.endswith("– use 1") for t in titles), 1, titles)
 
