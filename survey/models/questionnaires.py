@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -30,9 +29,9 @@ class Vendor(models.Model):
         return self.name
 
 
-@lru_cache(maxsize=32)
-def _parse_definition(digest: str, text: str) -> qn.Questionnaire:
-    return qn.parse(json.loads(text), source=f"questionnaire version {digest[:12]}")
+# Parsed definitions by digest: a version never changes once stored, and pages ask for
+# the parsed form many times per request.
+_PARSED: dict[str, qn.Questionnaire] = {}
 
 
 def canonical_json(data: Any) -> str:
@@ -118,4 +117,8 @@ class QuestionnaireVersion(models.Model):
 
     @property
     def parsed(self) -> qn.Questionnaire:
-        return _parse_definition(self.digest, canonical_json(self.definition))
+        parsed = _PARSED.get(self.digest)
+        if parsed is None:
+            source = f"questionnaire version {self.digest[:12]}"
+            parsed = _PARSED[self.digest] = qn.parse(self.definition, source=source)
+        return parsed
