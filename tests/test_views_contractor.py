@@ -534,10 +534,6 @@ class InvitationTests(TestCase):
         self.assertIn("/accounts/reset/", mail.outbox[0].body)
 
 
-def _json(reply: Any) -> Any:
-    return json.loads(reply.content)
-
-
 class RaceAndRobustnessTests(ContractorTestCase):
     """Checks made under the row lock, odd input, and campaign-level requirements."""
 
