@@ -316,7 +316,7 @@ def _fill(response: Response, spec: dict[str, Any], signatory: User) -> None:
     uses = []
     for position, answers in enumerate(spec["uses"], start=1):
         use = Use(response=response, position=position, answers=answers)
-        use.refresh_derived(questionnaire)
+        use.refresh_derived(questionnaire, response.answers)
         uses.append(use)
     Use.objects.bulk_create(uses)
     response.refresh_scores(uses)

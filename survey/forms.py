@@ -375,8 +375,20 @@ class AnswerForm(forms.Form):
             if any(n in self.errors for n in names):
                 invalid.add(question.id)
                 continue
+            if self._absent(names):
+                continue  # not sent at all: unchanged, never erased
             result[question.id] = self._value(question)
         return result, invalid
+
+    def _absent(self, names: list[str]) -> bool:
+        """Whether a question with a text input was left out of the POST entirely.
+
+        Browsers always send text inputs, even empty; only unticked radio buttons and
+        checkboxes are absent, and for those absence means "no answer".
+        """
+        ticked = (forms.RadioSelect, forms.CheckboxSelectMultiple, forms.CheckboxInput)
+        has_text = any(not isinstance(self.fields[n].widget, ticked) for n in names)
+        return has_text and not any(self.add_prefix(n) in self.data for n in names)
 
     def _value(self, question: qn.Question) -> Any:
         data = self.cleaned_data

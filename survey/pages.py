@@ -257,7 +257,10 @@ def review_context(response: Response, uses: list[Use]) -> dict[str, Any]:
         missing.append({"label": label, "url": url})
     referenced = {
         value["attachment"]
-        for answers in [org, *(u.answers for u in uses)]
+        for answers in [
+            org,
+            *(questionnaire.visible_use_answers(u.answers, org) for u in uses),
+        ]
         for value in answers.values()
         if isinstance(value, dict) and "attachment" in value
     }

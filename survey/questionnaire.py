@@ -280,6 +280,27 @@ class Questionnaire:
             if q.show_if is None or q.show_if.evaluate(context)
         ]
 
+    def shown_ids(
+        self, answers: Mapping[str, Any], org: Mapping[str, Any] | None = None
+    ) -> set[str]:
+        """Ids of the questions shown for these answers, answered or not.
+
+        Organisation-level questions by default; with `org` (the organisation's
+        answers), the questions of the use whose answers these are.
+        """
+        if org is not None:
+            section = self.use_section
+            if section is None:
+                return set()
+            visible = self.visible_answers(org)
+            return {q.id for q in self.visible_questions(section, answers, visible)}
+        return {
+            q.id
+            for section in self.sections
+            if not section.repeatable
+            for q in self.visible_questions(section, answers)
+        }
+
     def missing_required(
         self,
         answers: Mapping[str, Any],

@@ -39,8 +39,8 @@ from survey.models import (
     AuditEvent,
     Incomplete,
     Invitation,
-    Locked,
     Membership,
+    Refused,
     Response,
     Use,
     User,
@@ -139,11 +139,10 @@ def _role(request: HttpRequest, response: Response) -> str:
     return membership.role if membership else ""
 
 
-def _refused(request: HttpRequest, response: Response, as_json: bool = False) -> Any:
-    """The deadline gate, at the request's time of receipt; None when the write may go on."""
-    reason = response.write_refusal(request.received_at)  # type: ignore[attr-defined]
-    if not reason:
-        return None
+def _refused(
+    request: HttpRequest, response: Response, refusal: Refused, as_json: bool = False
+) -> HttpResponse:
+    """A write the model refused (deadline, status, role): audited, then the 403."""
     AuditEvent.record(
         "write.refused",
         actor=request.user,
@@ -154,11 +153,11 @@ def _refused(request: HttpRequest, response: Response, as_json: bool = False) ->
         path=request.path,
     )
     if as_json:
-        return JsonResponse({"status": "refused", "message": reason}, status=403)
+        return JsonResponse({"status": "refused", "message": str(refusal)}, status=403)
     return render(
         request,
         "survey/refused.html",
-        {"response": response, "reason": reason},
+        {"response": response, "reason": str(refusal)},
         status=403,
     )
 
@@ -206,8 +205,6 @@ def section(request: HttpRequest, response_uuid: Any, section_id: str) -> HttpRe
     if current.repeatable:
         return redirect("survey-uses", response_uuid=response.uuid)
     if request.method == "POST":
-        if refusal := _refused(request, response):
-            return refusal
         form = _form(request, response, current, response)
         outcome = _save(request, form, response, current)
         if outcome is not None:
@@ -229,16 +226,14 @@ def uses(request: HttpRequest, response_uuid: Any) -> HttpResponse:
     if register is None:
         raise Http404
     if request.method == "POST":
-        if refusal := _refused(request, response):
-            return refusal
         try:
             use = response.add_use(
                 request.user,  # type: ignore[arg-type]
                 client_ip(request),
                 request.received_at,  # type: ignore[attr-defined]
             )
-        except Locked:
-            return _refused(request, response)
+        except Refused as refusal:
+            return _refused(request, response, refusal)
         return redirect("survey-use", response_uuid=response.uuid, use_uuid=use.uuid)
     items = list(response.uses.all())
     context = pages.page_context(response, items, register.id, request)
@@ -261,8 +256,6 @@ def use_edit(request: HttpRequest, response_uuid: Any, use_uuid: Any) -> HttpRes
     register = response.campaign.questionnaire.parsed.use_section
     assert register is not None
     if request.method == "POST":
-        if refusal := _refused(request, response):
-            return refusal
         form = _form(request, response, register, use)
         outcome = _save(request, form, response, register, use=use)
         if outcome is not None:
@@ -279,8 +272,6 @@ def use_delete(request: HttpRequest, response_uuid: Any, use_uuid: Any) -> HttpR
     response = _response(request, response_uuid)
     use = _use(response, use_uuid)
     if request.method == "POST":
-        if refusal := _refused(request, response):
-            return refusal
         try:
             response.remove_use(
                 use,
@@ -288,8 +279,8 @@ def use_delete(request: HttpRequest, response_uuid: Any, use_uuid: Any) -> HttpR
                 client_ip(request),
                 request.received_at,  # type: ignore[attr-defined]
             )
-        except Locked:
-            return _refused(request, response)
+        except Refused as refusal:
+            return _refused(request, response, refusal)
         messages.success(request, _("The use was removed."))
         return redirect("survey-uses", response_uuid=response.uuid)
     context = pages.page_context(response, list(response.uses.all()), "D", request)
@@ -305,8 +296,6 @@ def autosave(request: HttpRequest, response_uuid: Any, section_id: str) -> JsonR
     current = _section(response.campaign.questionnaire.parsed, section_id)
     if current.repeatable:
         raise Http404
-    if refusal := _refused(request, response, as_json=True):
-        return refusal
     form = _form(request, response, current, response)
     return _autosave_result(request, form, response, current, target=response)
 
@@ -321,8 +310,6 @@ def use_autosave(
     use = _use(response, use_uuid)
     register = response.campaign.questionnaire.parsed.use_section
     assert register is not None
-    if refusal := _refused(request, response, as_json=True):
-        return refusal
     form = _form(request, response, register, use)
     return _autosave_result(request, form, response, register, target=use)
 
@@ -416,8 +403,8 @@ def _save(
     target = use or response
     try:
         result = _apply(request, form, current, target)
-    except Locked:
-        return _refused(request, response)
+    except Refused as refusal:
+        return _refused(request, response, refusal)
     except Use.DoesNotExist:
         raise Http404 from None
     form.state = _state_after(request, current, target, result)
@@ -442,8 +429,8 @@ def _autosave_result(
 ) -> JsonResponse:
     try:
         result = _apply(request, form, current, target)
-    except Locked:
-        return _refused(request, response, as_json=True)
+    except Refused as refusal:
+        return _refused(request, response, refusal, as_json=True)
     except Use.DoesNotExist:
         raise Http404 from None
     saved_at = request.received_at.astimezone(UTC)  # type: ignore[attr-defined]
@@ -498,8 +485,12 @@ def review(request: HttpRequest, response_uuid: Any) -> HttpResponse:
     items = list(response.uses.all())
     context = pages.page_context(response, items, "review", request)
     context.update(pages.review_context(response, items))
+    questionnaire = response.campaign.questionnaire.parsed
+    org = context["org_answers"]
     context["warnings"] = (
-        soft_checks(context["org_answers"], [u.answers for u in items])
+        soft_checks(
+            org, [questionnaire.visible_use_answers(u.answers, org) for u in items]
+        )
         if response.route == "dependence"
         else []
     )
@@ -512,24 +503,6 @@ def review(request: HttpRequest, response_uuid: Any) -> HttpResponse:
 @require_POST
 def submit(request: HttpRequest, response_uuid: Any) -> HttpResponse:
     response = _response(request, response_uuid)
-    if response.submitted_at and not response.is_editable:
-        # A double click or a resubmitted form: the first submission stands.
-        messages.info(request, _("This response was already submitted."))
-        return redirect("survey-receipt", response_uuid=response.uuid)
-    if refusal := _refused(request, response):
-        return refusal
-    if _role(request, response) != Membership.Role.SIGNATORY:
-        return render(
-            request,
-            "survey/refused.html",
-            {
-                "response": response,
-                "reason": _(
-                    "Only your organisation's authorised signatory can submit."
-                ),
-            },
-            status=403,
-        )
     try:
         submission = response.submit(
             request.user,  # type: ignore[arg-type]
@@ -541,9 +514,10 @@ def submit(request: HttpRequest, response_uuid: Any) -> HttpResponse:
             request, _("Some required answers are missing: see the list below.")
         )
         return redirect("survey-review", response_uuid=response.uuid)
-    except Locked:
-        return _refused(request, response)
+    except Refused as refusal:
+        return _refused(request, response, refusal)
     if submission is None:
+        # A double click or a resubmitted form: the first submission stands.
         messages.info(request, _("This response was already submitted."))
     return redirect("survey-receipt", response_uuid=response.uuid)
 

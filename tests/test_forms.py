@@ -175,7 +175,7 @@ class QuestionTypeTests(SimpleTestCase):
 
 
 class ShowIfSaveTests(TestCase):
-    """Hidden questions are neither required nor stored, whatever the browser sends."""
+    """Hidden questions are neither required nor edited, whatever the browser sends."""
 
     def test_hidden_answers_are_dropped_on_save(self) -> None:
         response = make_response()
@@ -192,7 +192,9 @@ class ShowIfSaveTests(TestCase):
         self.assertEqual(response.answers.get("A4"), "enterprise")
         self.assertNotIn("A4a", response.answers)
 
-    def test_answers_of_a_section_that_becomes_hidden_are_dropped(self) -> None:
+    def test_answers_of_a_section_that_becomes_hidden_stay_in_the_draft_only(
+        self,
+    ) -> None:
         response = make_response(answers={"B1": "yes", "C2": "100.00"})
         user = make_user(organisation=response.organisation)
         response.save_answers(
@@ -202,7 +204,8 @@ class ShowIfSaveTests(TestCase):
             at=timezone.now(),
         )
         response.refresh_from_db()
-        self.assertEqual(response.answers, {"B1": "no"})
+        self.assertEqual(response.answers, {"B1": "no", "C2": "100.00"})
+        self.assertEqual(Q.visible_answers(response.answers), {"B1": "no"})
 
     def test_hidden_questions_are_not_required(self) -> None:
         missing = {

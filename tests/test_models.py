@@ -155,7 +155,7 @@ class UseScoringTests(TestCase):
                 "D18": "task_blocked",
             },
         )
-        use.refresh_derived(questionnaire)
+        use.refresh_derived(questionnaire, {})
         use.save()
         use.refresh_from_db()
         self.assertEqual(
@@ -178,7 +178,7 @@ class UseScoringTests(TestCase):
             response=response,
             answers={"D13": "not_assessed", "D14": "unknown", "D15": "unknown"},
         )
-        use.refresh_derived(response.campaign.questionnaire.parsed)
+        use.refresh_derived(response.campaign.questionnaire.parsed, {})
         self.assertEqual(
             (use.c, use.t, use.sub, use.a, use.e, use.r), (4, 4, 4, 0, 4, 4)
         )

@@ -301,7 +301,7 @@ class ReviewAndSubmitTests(ContractorTestCase):
         self.response.answers = complete_org_answers()
         self.response.save()
         use = Use(response=self.response, position=1, answers=complete_use_answers())
-        use.refresh_derived(self.campaign.questionnaire.parsed)
+        use.refresh_derived(self.campaign.questionnaire.parsed, self.response.answers)
         use.save()
 
     def test_review_lists_missing_answers_with_links(self) -> None:
@@ -571,11 +571,11 @@ class RaceAndRobustnessTests(ContractorTestCase):
     def test_no_use_can_be_added_to_a_submitted_response(self) -> None:
         from django.utils import timezone
 
-        from survey.models import Locked
+        from survey.models import Refused
 
         self.complete()
         self.response.submit(self.a2, None, timezone.now())
-        with self.assertRaises(Locked):
+        with self.assertRaises(Refused):
             self.response.add_use(self.a1, None, timezone.now())
         self.assertEqual(self.response.uses.count(), 1)
 
@@ -668,3 +668,97 @@ class GivenBackAfterDeadlineTests(ContractorTestCase):
         # The finding survives even if the use it was about is removed later.
         Use.objects.filter(pk=use.pk).delete()
         self.assertEqual(ReviewComment.objects.get().text, "Name the platform")
+
+
+class HiddenAnswersTests(ContractorTestCase):
+    """Answers hidden by show-if stay in the draft, count nowhere, and come back."""
+
+    B_KEYS = ("B1", "B2", "B3", "B4", "B5", "B6")
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.answers = complete_org_answers(
+            B1="yes", C1=["enterprise_seats"], C2="2500.00"
+        )
+        Response.objects.filter(pk=self.response.pk).update(answers=self.answers)
+
+    def autosave_b(self, **changes: str) -> dict[str, Any]:
+        state = self.page_state(url("survey-section", self.response, "B"))
+        data = {**state, **{k: self.answers[k] for k in self.B_KEYS}, **changes}
+        return self.client.post(url("survey-autosave", self.response, "B"), data).json()
+
+    def test_toggling_a_screening_answer_and_back_restores_the_dependent_answers(
+        self,
+    ) -> None:
+        self.assertEqual(self.autosave_b(B1="no")["status"], "saved")
+        response = self.fresh()
+        questionnaire = response.campaign.questionnaire.parsed
+        self.assertEqual(
+            (response.answers["C1"], response.answers["C2"]),
+            (["enterprise_seats"], "2500.00"),
+        )
+        self.assertNotIn("C1", questionnaire.visible_answers(response.answers))
+        page = self.client.get(url("survey-review", self.response))
+        self.assertNotContains(page, "C2.")
+        self.assertEqual(self.autosave_b(B1="yes")["status"], "saved")
+        response = self.fresh()
+        self.assertEqual(
+            questionnaire.visible_answers(response.answers)["C2"], "2500.00"
+        )
+        self.assertEqual(response.answers, self.answers)
+
+    def test_a_question_hidden_on_its_own_page_keeps_its_answer(self) -> None:
+        path = url("survey-section", self.response, "A")
+        state = self.page_state(path)
+        reply = self.client.post(
+            path, {**state, "A4": "cage_codes", "A4a": "Parent Holdings"}
+        )
+        self.assertEqual(reply.status_code, 302)
+        # The browser disables a hidden input; a stale page may still send it empty.
+        for hidden in [{}, {"A4a": ""}]:
+            state = self.page_state(path)
+            self.client.post(path, {**state, "A4": "enterprise", **hidden})
+            self.assertEqual(self.fresh().answers["A4a"], "Parent Holdings")
+        state = self.page_state(path)
+        self.client.post(path, {**state, "A4": "cage_codes", "A4a": "Parent Holdings"})
+        response = self.fresh()
+        self.assertEqual(response.answers["A4"], "cage_codes")
+        self.assertEqual(response.answers["A4a"], "Parent Holdings")
+
+    def test_a_hidden_use_answer_is_kept_but_fills_no_column(self) -> None:
+        use = Use.objects.create(response=self.response, answers=complete_use_answers())
+        path = url("survey-use", self.response, use.uuid)
+        self.client.post(path, {**self.page_state(path), "D2": "direct"})
+        use.refresh_from_db()
+        self.assertEqual(use.answers["D3"], "Amazon Bedrock")
+        self.assertEqual(
+            (use.channel, use.supply_tier, use.intermediary), ("direct", "1", "")
+        )
+        self.client.post(path, {**self.page_state(path), "D2": "cloud_platform"})
+        use.refresh_from_db()
+        self.assertEqual(use.intermediary, "Amazon Bedrock")
+
+    def test_hidden_answers_are_dropped_at_submission(self) -> None:
+        use = Use.objects.create(
+            response=self.response, answers=complete_use_answers(D2="direct")
+        )
+        self.autosave_b(B1="no")
+        self.client.force_login(self.a2)
+        reply = self.client.post(url("survey-submit", self.response))
+        self.assertRedirects(reply, url("survey-receipt", self.response))
+        submission = Submission.objects.get(response=self.response)
+        self.assertNotIn("C1", submission.answers)
+        self.assertNotIn("D3", submission.uses[0])
+        response = self.fresh()
+        use.refresh_from_db()
+        self.assertNotIn("C1", response.answers)
+        self.assertNotIn("D3", use.answers)
+
+    def test_text_fields_left_out_of_a_post_are_unchanged(self) -> None:
+        path = url("survey-section", self.response, "A")
+        for endpoint in [path, url("survey-autosave", self.response, "A")]:
+            with self.subTest(endpoint=endpoint):
+                self.client.post(endpoint, {**self.page_state(path), "saved": "1"})
+                answers = self.fresh().answers
+                for qid in ["A1", "A2", "A3", "A6"]:
+                    self.assertEqual(answers.get(qid), self.answers[qid], qid)

@@ -366,3 +366,147 @@ class ConcurrentSubmitTests(TransactionTestCase):
         )
         response.refresh_from_db()
         self.assertEqual(response.status, "submitted")
+
+
+class SubmitRaceTests(TransactionTestCase):
+    """A submit committing while another write is under way: 403 or success, never 500.
+
+    The writer loads the response, then the signatory's submit commits, then the writer
+    reaches the row lock: the window in which a rule judged on the copy loaded at the
+    start of the request would let the write through, or answer 500.
+    """
+
+    def setUp(self) -> None:
+        self.campaign = make_campaign()
+
+    def prepared(self) -> tuple[Response, Use, Client, Client]:
+        org = make_organisation()
+        response = make_response(
+            self.campaign, org, answers=complete_org_answers(), status="in_progress"
+        )
+        use = Use.objects.create(response=response, answers=complete_use_answers())
+        writer, signer = Client(), Client()
+        writer.force_login(make_user(organisation=org))
+        signer.force_login(make_user(organisation=org, role=Membership.Role.SIGNATORY))
+        return response, use, writer, signer
+
+    def writes(self, response: Response, use: Use) -> dict[str, tuple[str, dict]]:
+        state = {"version": response.version, "loaded": "{}"}
+        use_state = {"version": use.version, "loaded": "{}"}
+        return {
+            "section": (
+                reverse("survey-section", args=[response.uuid, "A"]),
+                {**state, "A1": "Changed"},
+            ),
+            "autosave": (
+                reverse("survey-autosave", args=[response.uuid, "A"]),
+                {**state, "A1": "Changed"},
+            ),
+            "add use": (reverse("survey-uses", args=[response.uuid]), {}),
+            "use": (
+                reverse("survey-use", args=[response.uuid, use.uuid]),
+                {**use_state, "D1": "Changed"},
+            ),
+            "use autosave": (
+                reverse("survey-use-autosave", args=[response.uuid, use.uuid]),
+                {**use_state, "D1": "Changed"},
+            ),
+            "remove use": (
+                reverse("survey-use-delete", args=[response.uuid, use.uuid]),
+                {},
+            ),
+        }
+
+    def in_thread(self, call: Any) -> Any:
+        """call() in a thread of its own (its own connection): its result or exception."""
+        results: list[Any] = []
+
+        def target() -> None:
+            try:
+                results.append(call())
+            except BaseException as exc:  # noqa: BLE001 - returned to the test
+                results.append(exc)
+            finally:
+                connection.close()
+
+        thread = threading.Thread(target=target)
+        thread.start()
+        thread.join()
+        return results[0]
+
+    def interleaved(self, name: str) -> None:
+        response, use, writer, signer = self.prepared()
+        path, data = self.writes(response, use)[name]
+        submit = reverse("survey-submit", args=[response.uuid])
+        submitted: list[int] = []
+
+        def before_lock(execute: Any, sql: str, *args: Any) -> Any:
+            # The first statement of the write's transaction: BEGIN on SQLite,
+            # SELECT ... FOR UPDATE on PostgreSQL. The submit commits just before it.
+            if not submitted and (sql.startswith("BEGIN") or "FOR UPDATE" in sql):
+                submitted.append(
+                    self.in_thread(lambda: signer.post(submit)).status_code
+                )
+            return execute(sql, *args)
+
+        def write() -> Any:
+            with connection.execute_wrapper(before_lock):
+                return writer.post(path, data)
+
+        reply = self.in_thread(write)
+        self.assertEqual(submitted, [302])
+        self.assertNotIsInstance(reply, BaseException)
+        self.assertEqual(reply.status_code, 403)
+        response.refresh_from_db()
+        self.assertEqual(response.status, "submitted")
+        self.assertEqual(response.answers, complete_org_answers())
+        self.assertEqual(
+            list(response.uses.values_list("answers", flat=True)),
+            [complete_use_answers()],
+        )
+
+    def free_race(self, name: str) -> None:
+        response, use, writer, signer = self.prepared()
+        path, data = self.writes(response, use)[name]
+        submit = reverse("survey-submit", args=[response.uuid])
+        barrier = threading.Barrier(2)
+
+        def post(client: Client, path: str, data: dict[str, Any]) -> Any:
+            barrier.wait()
+            return client.post(path, data).status_code
+
+        results: dict[str, Any] = {}
+
+        def run(key: str, client: Client, path: str, data: dict[str, Any]) -> None:
+            try:
+                results[key] = post(client, path, data)
+            except BaseException as exc:  # noqa: BLE001 - asserted below
+                results[key] = exc
+            finally:
+                connection.close()
+
+        threads = [
+            threading.Thread(target=run, args=("write", writer, path, data)),
+            threading.Thread(target=run, args=("submit", signer, submit, {})),
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        self.assertIn(results["write"], {200, 302, 403}, results)
+        # Removing the only use, or adding an empty one, first makes it incomplete.
+        self.assertEqual(results["submit"], 302, results)
+        submissions = Submission.objects.filter(response=response).count()
+        self.assertLessEqual(submissions, 1)
+        if results["write"] == 403:
+            self.assertEqual(submissions, 1)
+
+    def test_a_submit_between_load_and_lock_is_seen_by_every_write(self) -> None:
+        for name in self.writes(*self.prepared()[:2]):
+            with self.subTest(write=name):
+                self.interleaved(name)
+
+    def test_a_free_race_of_submit_and_each_write_never_answers_500(self) -> None:
+        for name in self.writes(*self.prepared()[:2]):
+            with self.subTest(write=name):
+                self.free_race(name)

@@ -23,14 +23,18 @@ from survey.deadlines import describe
 from survey.models.accounts import User
 from survey.models.audit import AuditEvent
 from survey.models.campaigns import Campaign
-from survey.models.organisations import Organisation
+from survey.models.organisations import Membership, Organisation
 from survey.models.questionnaires import canonical_json
 from survey.models.records import Submission, _store_uploads
 from survey.models.review import ReviewWorkflow
 
 
-class Locked(Exception):
-    """The response is no longer editable (submitted, in review, ...)."""
+class Refused(Exception):
+    """A contractor write the rules refuse (deadline, status, role); str() says why.
+
+    Raised under the response's row lock, so that the reason reflects what committed last;
+    views turn it into the 403 page or JSON.
+    """
 
 
 class Incomplete(Exception):
@@ -214,8 +218,12 @@ class Response(ReviewWorkflow, models.Model):
     ) -> editing.Merge:
         """Merge one user's edits of organisation-level answers; see survey.editing."""
         with transaction.atomic():
-            current = Response.lock_editable(self.pk)
-            result = edit.apply(
+            current = Response.lock_for_write(self.pk, at)
+            questionnaire = current.campaign.questionnaire.parsed
+            # A question hidden by the answers as they will stand is not edited: the
+            # browser does not send it, and what it holds is kept for when it shows.
+            shown = questionnaire.shown_ids(edit.preview(current.answers))
+            result = edit.only(shown).apply(
                 current.answers,
                 current.answer_meta,
                 current.version,
@@ -223,9 +231,9 @@ class Response(ReviewWorkflow, models.Model):
                 at.isoformat(),
             )
             if result.changed:
-                questionnaire = current.campaign.questionnaire.parsed
-                visible = questionnaire.visible_answers(result.answers)
-                current.answers = _store_uploads(visible, current, None, user)
+                # Answers hidden by show-if stay in the draft (they come back when the
+                # question shows again); they count nowhere and are dropped at submission.
+                current.answers = _store_uploads(result.answers, current, None, user)
                 current.answer_meta = result.meta
                 current.touch(at)
                 current.refresh_scores(list(current.uses.all()))
@@ -235,14 +243,19 @@ class Response(ReviewWorkflow, models.Model):
         return result
 
     @staticmethod
-    def lock_editable(pk: int) -> Response:
-        """The response, row-locked for this transaction; Locked unless contractors may write.
+    def lock_for_write(pk: int, at: datetime) -> Response:
+        """The response, row-locked for this transaction; Refused unless contractors may write.
 
-        Checked under the lock, so that a submit committing meanwhile cannot be undone.
+        The deadline gate and editability are judged on the locked row, never on a copy
+        loaded earlier in the request, so that a submit committing meanwhile is seen.
         """
-        locked = Response.objects.select_for_update().get(pk=pk)
-        if not locked.is_editable:
-            raise Locked(locked.get_status_display())
+        locked = (
+            Response.objects.select_for_update(of=("self",))
+            .select_related("campaign__questionnaire")
+            .get(pk=pk)
+        )
+        if reason := locked.write_refusal(at):
+            raise Refused(reason)
         return locked
 
     def touch(self, at: datetime) -> None:
@@ -271,10 +284,10 @@ class Response(ReviewWorkflow, models.Model):
     def add_use(self, user: User, ip: str | None, at: datetime) -> Use:
         """A new, empty use at the end of the register."""
         with transaction.atomic():
-            locked = Response.lock_editable(self.pk)
+            locked = Response.lock_for_write(self.pk, at)
             last = locked.uses.aggregate(last=models.Max("position"))["last"] or 0
             use = Use(response=locked, position=last + 1)
-            use.refresh_derived(locked.campaign.questionnaire.parsed)
+            use.refresh_derived(locked.campaign.questionnaire.parsed, locked.answers)
             use.save()
             locked.touch(at)
             locked.refresh_scores(list(locked.uses.all()))
@@ -291,7 +304,7 @@ class Response(ReviewWorkflow, models.Model):
 
     def remove_use(self, use: Use, user: User, ip: str | None, at: datetime) -> None:
         with transaction.atomic():
-            locked = Response.lock_editable(self.pk)
+            locked = Response.lock_for_write(self.pk, at)
             AuditEvent.record(
                 "use.removed",
                 actor=user,
@@ -332,59 +345,75 @@ class Response(ReviewWorkflow, models.Model):
     def submit(self, user: User, ip: str | None, at: datetime) -> Submission | None:
         """Lock the response and keep a snapshot; None when it was already submitted.
 
-        The conditional UPDATE makes concurrent submits race for one row: exactly one wins.
-        Completeness is checked again under that lock (Incomplete rolls everything back),
-        so that a save landing just before cannot slip an incomplete response through.
+        Every rule is judged under the row lock: the deadline gate, editability, that only
+        the organisation's signatory submits, and completeness (Incomplete rolls back), so
+        that concurrent submits make exactly one Submission and a save landing just before
+        cannot slip an incomplete response through.
         """
         with transaction.atomic():
-            claimed = Response.objects.filter(
-                pk=self.pk, status__in=self.EDITABLE
-            ).update(
-                status=self.Status.SUBMITTED,
-                submitted_at=at,
-                submitted_by=user,
-                submitted_ip=ip,
-                updated_at=at,
-                version=models.F("version") + 1,
+            locked = (
+                Response.objects.select_for_update(of=("self",))
+                .select_related("campaign__questionnaire", "campaign__vendor")
+                .get(pk=self.pk)
             )
-            if not claimed:
-                return None
-            self.refresh_from_db()
-            uses = list(self.uses.all())
-            if self.missing(uses):
+            if locked.submitted_at and not locked.is_editable:
+                return None  # a double click or a resubmitted form: the first stands
+            if reason := locked.write_refusal(at):
+                raise Refused(reason)
+            if not Membership.objects.filter(
+                user=user,
+                organisation_id=locked.organisation_id,
+                role=Membership.Role.SIGNATORY,
+            ).exists():
+                raise Refused(
+                    gettext("Only your organisation's authorised signatory can submit.")
+                )
+            uses = list(locked.uses.all())
+            if locked.missing(uses):
                 raise Incomplete
-            attestation = self.attestation_text()
-            questionnaire = self.campaign.questionnaire.parsed
-            for use in uses:
-                use.refresh_derived(questionnaire)
-            Use.objects.bulk_update(uses, Use.DERIVED_FIELDS)
-            self.refresh_scores(uses)
-            self.answers_sha256 = self.answers_digest(uses)
-            self.save(update_fields=[*self.DERIVED_FIELDS, "answers_sha256"])
-            answers = questionnaire.visible_answers(self.answers)
-            submission = Submission.objects.create(
-                response=self,
-                number=self.submissions.count() + 1,
-                answers=answers,
-                uses=[
-                    questionnaire.visible_use_answers(u.answers, answers) for u in uses
-                ],
-                sha256=self.answers_sha256,
-                attestation=attestation,
-                submitted_at=at,
-                submitted_by=user,
-                submitted_ip=ip,
-            )
-            AuditEvent.record(
-                "response.submitted",
-                actor=user,
-                obj=self,
-                organisation=self.organisation,
-                campaign=self.campaign,
-                ip=ip,
-                submission=submission.number,
-                sha256=self.answers_sha256,
-            )
+            submission = locked._snapshot(uses, user, ip, at)
+        self.refresh_from_db()
+        return submission
+
+    def _snapshot(
+        self, uses: list[Use], user: User, ip: str | None, at: datetime
+    ) -> Submission:
+        """Drop hidden answers, score, and keep the numbered, hashed Submission."""
+        questionnaire = self.campaign.questionnaire.parsed
+        self.answers = questionnaire.visible_answers(self.answers)
+        for use in uses:
+            use.answers = questionnaire.visible_use_answers(use.answers, self.answers)
+            use.refresh_derived(questionnaire, self.answers)
+        Use.objects.bulk_update(uses, ["answers", *Use.DERIVED_FIELDS])
+        attestation = self.attestation_text()
+        self.refresh_scores(uses)
+        self.status = self.Status.SUBMITTED
+        self.submitted_at, self.submitted_by, self.submitted_ip = at, user, ip
+        self.updated_at = at
+        self.version += 1
+        self.answers_sha256 = self.answers_digest(uses)
+        self.save()
+        submission = Submission.objects.create(
+            response=self,
+            number=self.submissions.count() + 1,
+            answers=self.answers,
+            uses=[u.answers for u in uses],
+            sha256=self.answers_sha256,
+            attestation=attestation,
+            submitted_at=at,
+            submitted_by=user,
+            submitted_ip=ip,
+        )
+        AuditEvent.record(
+            "response.submitted",
+            actor=user,
+            obj=self,
+            organisation=self.organisation,
+            campaign=self.campaign,
+            ip=ip,
+            submission=submission.number,
+            sha256=self.answers_sha256,
+        )
         return submission
 
     def answers_digest(self, uses: list[Use]) -> str:
@@ -424,7 +453,9 @@ class Response(ReviewWorkflow, models.Model):
         self.flag_assumed = any(u.flag_assumed for u in counted)
         self.flag_unresolved = route == "unresolved"
         self.completeness = qn.completeness(
-            questionnaire, answers, [u.answers for u in counted]
+            questionnaire,
+            answers,
+            [questionnaire.visible_use_answers(u.answers, answers) for u in counted],
         )
 
     # The review workflow's statuses; its verbs are in ReviewWorkflow (survey/models/review.py).
@@ -584,9 +615,13 @@ class Use(models.Model):
         Raises Use.DoesNotExist when another user removed the use meanwhile.
         """
         with transaction.atomic():
-            response = Response.lock_editable(self.response_id)
+            response = Response.lock_for_write(self.response_id, at)
             current = Use.objects.get(pk=self.pk)
-            result = edit.apply(
+            questionnaire = response.campaign.questionnaire.parsed
+            shown = questionnaire.shown_ids(
+                edit.preview(current.answers), org=response.answers
+            )
+            result = edit.only(shown).apply(
                 current.answers,
                 current.answer_meta,
                 current.version,
@@ -594,14 +629,14 @@ class Use(models.Model):
                 at.isoformat(),
             )
             if result.changed:
-                questionnaire = response.campaign.questionnaire.parsed
-                org = questionnaire.visible_answers(response.answers)
-                visible = questionnaire.visible_use_answers(result.answers, org)
-                current.answers = _store_uploads(visible, response, current, user)
+                # Hidden answers stay in the draft, as for the organisation's answers.
+                current.answers = _store_uploads(
+                    result.answers, response, current, user
+                )
                 current.answer_meta = result.meta
                 current.version += 1
                 current.updated_at = at
-                current.refresh_derived(questionnaire)
+                current.refresh_derived(questionnaire, response.answers)
                 current.save()
                 response.touch(at)
                 response.refresh_scores(list(response.uses.all()))
@@ -610,9 +645,16 @@ class Use(models.Model):
         self.refresh_from_db()
         return result
 
-    def refresh_derived(self, questionnaire: qn.Questionnaire) -> None:
-        """Copy countable answers to columns and store the factors, DRI and band."""
-        answers = self.answers
+    def refresh_derived(
+        self, questionnaire: qn.Questionnaire, org_answers: dict[str, Any]
+    ) -> None:
+        """Copy countable answers to columns and store the factors, DRI and band.
+
+        Only answers shown for the current answers count: a hidden one kept in the
+        draft neither fills a column nor scores.
+        """
+        org = questionnaire.visible_answers(org_answers)
+        answers = questionnaire.visible_use_answers(self.answers, org)
         self.name = str(answers.get("D1") or "")[:200]
         for qid, column in USE_COLUMNS.items():
             value = answers.get(qid)
@@ -621,9 +663,9 @@ class Use(models.Model):
         self.intermediary = " ".join(str(answers.get("D3") or "").split())[:200]
         self.days, self.days_unknown = _number(answers.get("D14"), int)
         self.cost, self.cost_unknown = _number(answers.get("D15"), Decimal)
-        self._score(questionnaire)
+        self._score(questionnaire, answers)
 
-    def _score(self, questionnaire: qn.Questionnaire) -> None:
+    def _score(self, questionnaire: qn.Questionnaire, answers: dict[str, Any]) -> None:
         # Without a worst case for A (credit) the formula would reward missing answers.
         factors = {"C": 4, "Sub": 4, "A": 0, "E": 4, "R": 4}
         assumed: list[str] = []
@@ -631,7 +673,7 @@ class Use(models.Model):
         for question in section.questions if section else ():
             if question.scores not in qn.OPTION_FACTORS:
                 continue
-            option = question.option(self.answers.get(question.id) or "")
+            option = question.option(answers.get(question.id) or "")
             values = [int(o.factor or 0) for o in question.options]
             if option is None:
                 worst = min(values) if question.scores == "A" else max(values)
