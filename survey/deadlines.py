@@ -9,6 +9,12 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 FRIDAY = 4
+# Every instant a person enters is bounded: a typo such as year 9999 in a display zone
+# west of UTC becomes year 10000 in UTC, which PostgreSQL stores and psycopg cannot read.
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+# A campaign, its extensions included, lasts at most this long after it opens.
+MAX_CAMPAIGN_SPAN = timedelta(days=5 * 365)
 
 
 def local_instant(day: date, at: time, zone: str) -> datetime:
@@ -30,6 +36,16 @@ def validate_time_zone(value: str) -> None:
     if value not in available_timezones():
         raise ValidationError(
             _("%(zone)s is not a known time zone."), params={"zone": value}
+        )
+
+
+def validate_instant(value: datetime | date) -> None:
+    """A date or time in the years 2000 to 2099, the range any campaign can need."""
+    if not EARLIEST.year <= value.year < LATEST.year:
+        raise ValidationError(
+            _("Enter a date between %(first)s and %(last)s."),
+            params={"first": EARLIEST.year, "last": LATEST.year - 1},
+            code="out_of_range",
         )
 
 

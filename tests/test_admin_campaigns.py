@@ -1,17 +1,21 @@
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
+from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.db import connection
-from django.test import SimpleTestCase, TestCase
+from django.test import RequestFactory, SimpleTestCase, TestCase
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from survey.admin.forms import CampaignForm
-from survey.models import Response
+from survey.admin.records import ReviewCommentAdmin
+from survey.models import Campaign, Response, ReviewComment
 from tests.helpers import make_campaign, make_response
-from tests.review_helpers import make_reviewer
+from tests.review_helpers import make_admin_officer, make_reviewer
 
 
 class CampaignFormTests(SimpleTestCase):
@@ -77,3 +81,109 @@ class CampaignAdminTests(TestCase):
             page = self.client.get(url)
         self.assertEqual(len(page.context["progress"].rows), 18)
         self.assertEqual(len(many), len(few))
+
+
+class DeadlineEntryTests(TestCase):
+    """Every deadline is typed and read in the campaign's display zone, UTC beside it."""
+
+    @classmethod
+    def setUpTestData(cls) -> None:
+        cls.officer = make_admin_officer()
+
+    def setUp(self) -> None:
+        self.client.force_login(self.officer)
+
+    def campaign_data(self, **overrides: str) -> dict[str, Any]:
+        template = make_campaign()
+        return {
+            "vendor": template.vendor_id,
+            "questionnaire": template.questionnaire_id,
+            "slug": f"entry-{Campaign.objects.count()}",
+            "title": "Entry",
+            "opens_at": "2026-01-05T09:00",
+            "deadline": "2026-01-16T17:00",
+            "display_timezone": "America/New_York",
+            "status": "open",
+            "reminder_offsets": "[24]",
+            **overrides,
+        }
+
+    def test_friday_17_00_in_the_campaign_form_is_22_00_utc_in_winter(self) -> None:
+        for deadline, utc_hour in [("2026-01-16T17:00", 22), ("2026-06-12 17:00", 21)]:
+            with self.subTest(deadline=deadline):
+                data = self.campaign_data(deadline=deadline)
+                reply = self.client.post(reverse("admin:survey_campaign_add"), data)
+                self.assertEqual(reply.status_code, 302)
+                campaign = Campaign.objects.get(slug=data["slug"])
+                self.assertEqual(campaign.deadline.astimezone(UTC).hour, utc_hour)
+                self.assertEqual(campaign.deadline.astimezone(UTC).minute, 0)
+                page = self.client.get(
+                    reverse("admin:survey_campaign_change", args=[campaign.pk])
+                )
+                self.assertContains(page, f'value="{deadline[:10]}T17:00"')
+                self.assertContains(page, "Deadline (ET time)")
+                self.assertContains(page, f"17:00 ET ({utc_hour}:00 UTC)")
+                # Not the admin's split widget with its "hours ahead of server" note.
+                self.assertNotContains(page, "vDateField")
+
+    def test_the_zone_typed_in_the_same_form_is_the_one_read(self) -> None:
+        data = self.campaign_data(display_timezone="Europe/Paris")
+        self.client.post(reverse("admin:survey_campaign_add"), data)
+        campaign = Campaign.objects.get(slug=data["slug"])
+        self.assertEqual(campaign.deadline, datetime(2026, 1, 16, 16, 0, tzinfo=UTC))
+
+    def test_friday_17_00_in_the_extension_form_is_22_00_utc_in_winter(self) -> None:
+        campaign = make_campaign(
+            opens_at=datetime(2025, 12, 1, tzinfo=UTC),
+            deadline=datetime(2026, 1, 9, 22, 0, tzinfo=UTC),
+        )
+        for deadline, expected in [
+            ("2026-01-16 17:00", datetime(2026, 1, 16, 22, 0, tzinfo=UTC)),
+            ("2026-06-12T17:00", datetime(2026, 6, 12, 21, 0, tzinfo=UTC)),
+        ]:
+            with self.subTest(deadline=deadline):
+                response = make_response(campaign)
+                address = reverse("admin:survey_response_extension", args=[response.pk])
+                page = self.client.get(address)
+                self.assertContains(page, "New deadline (ET time)")
+                self.assertContains(page, "Fri 9 Jan 2026, 17:00 ET (22:00 UTC)")
+                reply = self.client.post(address, {"deadline": deadline, "reason": "x"})
+                self.assertEqual(reply.status_code, 302)
+                response.refresh_from_db()
+                self.assertEqual(response.extended_deadline, expected)
+
+    def test_out_of_range_and_skipped_times_are_field_errors(self) -> None:
+        for deadline in [
+            "9999-12-31T23:59",  # year 10000 in UTC: PostgreSQL could not read it back
+            "1999-12-31T23:59",
+            "2031-06-01T17:00",  # more than five years after the opening
+            "2026-03-08T02:30",  # skipped by the change to daylight saving time
+            "2026-13-01T17:00",
+        ]:
+            with self.subTest(deadline=deadline):
+                data = self.campaign_data(deadline=deadline)
+                reply = self.client.post(reverse("admin:survey_campaign_add"), data)
+                self.assertEqual(reply.status_code, 200)
+                self.assertIn("deadline", reply.context["adminform"].form.errors)
+                self.assertFalse(Campaign.objects.filter(slug=data["slug"]).exists())
+        response = make_response(make_campaign())
+        address = reverse("admin:survey_response_extension", args=[response.pk])
+        for deadline in ["9999-12-31 23:59", "2099-12-31 23:59"]:
+            with self.subTest(extension=deadline):
+                reply = self.client.post(address, {"deadline": deadline, "reason": "x"})
+                self.assertEqual(reply.status_code, 200)
+                self.assertTrue(reply.context["form"].errors)
+        response.refresh_from_db()
+        self.assertIsNone(response.extended_deadline)
+        # The pages that read the extension back still answer.
+        for name in ["survey_response_changelist", "survey_campaign_changelist"]:
+            self.assertEqual(self.client.get(reverse(f"admin:{name}")).status_code, 200)
+
+    def test_every_admin_date_is_bounded(self) -> None:
+        comment_field = ReviewCommentAdmin(
+            ReviewComment, admin.site
+        ).formfield_for_dbfield(
+            ReviewComment._meta.get_field("resolved_at"), RequestFactory().get("/")
+        )
+        with self.assertRaises(ValidationError):
+            comment_field.clean(["9999-12-31", "23:59:00"])

@@ -74,7 +74,7 @@ class CampaignProgressTests(TestCase):
             )
         self.assertContains(page, '<td id="count-in_review">2</td>', html=True)
         self.assertContains(page, '<td id="count-non-respondents">3</td>', html=True)
-        self.assertContains(page, "2027-03-05 17:00 EST (22:00 UTC)")
+        self.assertContains(page, "Fri 5 Mar 2027, 17:00 ET (22:00 UTC)")
         self.assertContains(page, "The deadline has passed.")
         # Two stage cells (in review, escalated) and one status cell.
         self.assertContains(page, "<td>In review</td>", count=3, html=True)

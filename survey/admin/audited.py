@@ -4,15 +4,30 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Model
+from django import forms
+from django.db.models import Field, Model
 from django.http import HttpRequest
 
 from survey.audit import client_ip
+from survey.deadlines import validate_instant
 from survey.models import AuditEvent
 
 
 class AuditedMixin:
-    """Mix into a ModelAdmin: Django's LogEntry can be edited in the database; ours cannot."""
+    """Mix into a ModelAdmin: Django's LogEntry can be edited in the database; ours cannot.
+
+    It also bounds every date an admin types (see deadlines.validate_instant).
+    """
+
+    def formfield_for_dbfield(
+        self, db_field: Field, request: HttpRequest, **kwargs: Any
+    ) -> forms.Field | None:
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)  # type: ignore[misc]
+        if isinstance(
+            field, forms.DateField | forms.DateTimeField | forms.SplitDateTimeField
+        ):
+            field.validators.append(validate_instant)
+        return field
 
     def log_addition(self, request: HttpRequest, obj: Model, message: Any) -> Any:
         entry = super().log_addition(request, obj, message)  # type: ignore[misc]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from zoneinfo import ZoneInfo
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
@@ -20,6 +19,7 @@ from survey import progress
 from survey.admin.audited import AuditedMixin
 from survey.admin.forms import CampaignForm
 from survey.admin.scoping import CampaignScopedAdmin
+from survey.deadlines import describe
 from survey.models import (
     Campaign,
     Membership,
@@ -61,8 +61,8 @@ class CampaignAdmin(CampaignScopedAdmin):
         "slug",
         "vendor",
         "status",
-        "opens_at",
-        "deadline",
+        "opens_local",
+        "deadline_local",
         "response_count",
     ]
     list_filter = ["status", "vendor"]
@@ -70,6 +70,15 @@ class CampaignAdmin(CampaignScopedAdmin):
     prepopulated_fields = {"slug": ["title"]}
     list_select_related = ["vendor"]
     filter_horizontal = ["reviewers"]
+    readonly_fields = ["created_at"]
+
+    @admin.display(description=_("opens at"), ordering="opens_at")
+    def opens_local(self, obj: Campaign) -> str:
+        return describe(obj.opens_at, obj.display_timezone)
+
+    @admin.display(description=_("deadline"), ordering="deadline")
+    def deadline_local(self, obj: Campaign) -> str:
+        return describe(obj.deadline, obj.display_timezone)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Campaign]:
         return super().get_queryset(request).annotate(_responses=Count("responses"))
@@ -102,18 +111,13 @@ class CampaignAdmin(CampaignScopedAdmin):
                 "title": gettext("Progress: %(title)s") % {"title": campaign.title},
                 "progress": state,
                 "countdown": progress.countdown(state.remaining),
-                "deadline": _local_both(campaign),
+                "deadline": describe(campaign.deadline, campaign.display_timezone),
                 "audit_url": reverse("admin:survey_auditevent_changelist")
                 + f"?campaign__id__exact={campaign.pk}",
                 "responses_url": reverse("admin:survey_response_changelist")
                 + f"?campaign__id__exact={campaign.pk}",
             },
         )
-
-
-def _local_both(campaign: Campaign) -> str:
-    local = timezone.localtime(campaign.deadline, ZoneInfo(campaign.display_timezone))
-    return f"{local:%Y-%m-%d %H:%M} {local.tzname()} ({campaign.deadline:%H:%M} UTC)"
 
 
 class MembershipInline(admin.TabularInline):

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, available_timezones
 
 from django import forms
+from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from survey import readable
+from survey.deadlines import describe, validate_instant, zone_label
 from survey.models import Campaign, Response, Use
 from survey.scoring import Band
 
@@ -117,29 +119,80 @@ class OverrideForm(forms.Form):
     )
 
 
-class ExtensionForm(forms.Form):
-    deadline = forms.DateTimeField(
-        label=_("New deadline"),
-        help_text=_(
-            "Local time of the campaign's display time zone, YYYY-MM-DD HH:MM."
-        ),
-        input_formats=["%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M"],
+class LocalDateTimeField(forms.DateTimeField):
+    """A wall-clock time in one zone (the campaign's), entered and shown in that zone.
+
+    The server's and the browser's zones play no part: "17:00" in America/New_York is
+    22:00 UTC in winter and 21:00 UTC in summer. The cleaned value is an aware instant.
+    """
+
+    widget = forms.DateTimeInput(
+        attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"
     )
+    input_formats = [
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%d %H:%M:%S",
+    ]
+
+    def __init__(self, zone: str, **kwargs: Any) -> None:
+        self.zone = zone
+        super().__init__(**kwargs)
+        self.label = _("%(label)s (%(zone)s time)") % {
+            "label": self.label or "",
+            "zone": zone_label(zone),
+        }
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, datetime) and timezone.is_aware(value):
+            return timezone.make_naive(value, ZoneInfo(self.zone))
+        return value
+
+    def to_python(self, value: Any) -> datetime | None:
+        if isinstance(value, datetime) and timezone.is_aware(value):
+            return value
+        with timezone.override(ZoneInfo(self.zone)):
+            # Parses, then reads the wall-clock time in the zone; a time that a DST
+            # change skips or repeats is a field error (Django's from_current_timezone).
+            parsed = super().to_python(value)
+        if parsed is not None:
+            validate_instant(parsed)
+        return parsed
+
+    def describe(self, value: Any) -> str:
+        """The stored instant in the zone with UTC beside it, for the help text."""
+        return describe(value, self.zone) if isinstance(value, datetime) else ""
+
+
+def _help(field: LocalDateTimeField, stored: datetime | None) -> str:
+    text = _("Entered and shown in the campaign's time zone, %(zone)s.") % {
+        "zone": field.zone
+    }
+    if stored is not None:
+        text += " " + _("Now: %(instant)s.") % {"instant": field.describe(stored)}
+    return text
+
+
+class ExtensionForm(forms.Form):
     reason = forms.CharField(
         label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3})
     )
 
-    def __init__(self, zone: str, *args: Any, **kwargs: Any) -> None:
-        self.zone = zone
+    def __init__(
+        self, zone: str, *args: Any, current: datetime | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
-
-    def clean_deadline(self) -> datetime:
-        # The wall-clock time is read in the campaign's zone, whatever the server's zone.
-        value: datetime = timezone.make_naive(self.cleaned_data["deadline"])
-        return value.replace(tzinfo=ZoneInfo(self.zone))
+        field = LocalDateTimeField(zone, label=_("New deadline"))
+        field.help_text = _help(field, current)
+        self.fields = {"deadline": field, **self.fields}
 
 
 class CampaignForm(forms.ModelForm):
+    """The campaign; its opening and deadline are read in its display time zone."""
+
+    ZONED = ("opens_at", "deadline")
+
     class Meta:
         model = Campaign
         fields = [
@@ -156,8 +209,24 @@ class CampaignForm(forms.ModelForm):
             "require_signed_attestation",
             "reminder_offsets",
             "reviewers",
-            "created_at",
         ]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        zone = self.data.get(self.add_prefix("display_timezone"))
+        if zone not in available_timezones():
+            zone = self.instance.display_timezone or settings.DEFAULT_DISPLAY_TIME_ZONE
+        for name in self.ZONED:
+            if name not in self.fields:
+                continue
+            model_field = Campaign._meta.get_field(name)
+            field = LocalDateTimeField(
+                zone,
+                label=model_field.verbose_name.capitalize(),
+                required=self.fields[name].required,
+            )
+            field.help_text = _help(field, getattr(self.instance, name, None))
+            self.fields[name] = field
 
     def clean_reminder_offsets(self) -> list[int]:
         # The reminder command trusts this list: whole hours, each at most 60 days.

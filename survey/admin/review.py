@@ -26,6 +26,7 @@ from survey.admin.forms import (
     ReasonForm,
     ReturnForm,
 )
+from survey.deadlines import describe
 from survey.models import Response, Submission
 
 SIMPLE_VERBS = {
@@ -331,7 +332,9 @@ class ReviewMixin:
     def extension_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         response = self._response_for(request, object_id, "administer")
         zone = response.campaign.display_timezone
-        form = ExtensionForm(zone, request.POST or None)
+        form = ExtensionForm(
+            zone, request.POST or None, current=response.effective_deadline
+        )
         if request.method == "POST" and form.is_valid():
             try:
                 response.grant_extension(
@@ -348,7 +351,7 @@ class ReviewMixin:
             request,
             response,
             gettext("Grant an extension (campaign deadline: %(deadline)s)")
-            % {"deadline": local_time(response.campaign.deadline, zone)},
+            % {"deadline": describe(response.campaign.deadline, zone)},
             form=form,
         )
 

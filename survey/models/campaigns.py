@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from survey.deadlines import validate_time_zone
+from survey.deadlines import MAX_CAMPAIGN_SPAN, validate_instant, validate_time_zone
 from survey.models.questionnaires import QuestionnaireVersion, Vendor
 
 
@@ -39,8 +40,8 @@ class Campaign(models.Model):
     slug = models.SlugField(_("slug"), max_length=100, unique=True)
     title = models.CharField(_("title"), max_length=300)
     instructions = models.TextField(_("instructions"), blank=True)
-    opens_at = models.DateTimeField(_("opens at"))
-    deadline = models.DateTimeField(_("deadline"))
+    opens_at = models.DateTimeField(_("opens at"), validators=[validate_instant])
+    deadline = models.DateTimeField(_("deadline"), validators=[validate_instant])
     display_timezone = models.CharField(
         _("display time zone"),
         max_length=64,
@@ -85,6 +86,17 @@ class Campaign(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def clean(self) -> None:
+        if self.opens_at and self.deadline:
+            if self.deadline <= self.opens_at:
+                raise ValidationError(
+                    {"deadline": _("The deadline must come after the opening.")}
+                )
+            if self.deadline > self.opens_at + MAX_CAMPAIGN_SPAN:
+                raise ValidationError(
+                    {"deadline": _("A campaign may last at most five years.")}
+                )
 
     def is_open_at(self, instant: Any) -> bool:
         return (

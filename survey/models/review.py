@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from survey import scoring
+from survey.deadlines import MAX_CAMPAIGN_SPAN
 from survey.models.accounts import User
 from survey.models.audit import AuditEvent
 
@@ -165,6 +166,10 @@ class ReviewWorkflow:
         if deadline <= self.campaign.deadline:
             raise ValidationError(
                 _("An extension must end after the campaign deadline.")
+            )
+        if deadline > self.campaign.opens_at + MAX_CAMPAIGN_SPAN:
+            raise ValidationError(
+                _("An extension may end at most five years after the campaign opened.")
             )
         if not reason.strip():
             raise ValidationError(_("Give a reason for the extension."))
