@@ -8,12 +8,24 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 
-from survey.models import AuditEvent
+from survey.models import AuditEvent, UserManager
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
     # Behind a Unix socket REMOTE_ADDR is "", which an IP column (inet) refuses.
     return (request.META.get("REMOTE_ADDR") or None) if request is not None else None
+
+
+def login_username(request: HttpRequest | None, credentials: Any = None) -> str:
+    """The account a login attempt names, as django-axes counts it.
+
+    Normalised as the user model stores emails, so that "Pat@X" and "pat@x " count
+    towards the same lockout.
+    """
+    value = (credentials or {}).get("username")
+    if value is None and request is not None:
+        value = request.POST.get("username")
+    return UserManager.normalize_email(str(value or ""))[:254]
 
 
 def record_login(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:

@@ -34,11 +34,23 @@ def ensure_staff_groups() -> dict[str, Group]:
     reviewer, _ = Group.objects.get_or_create(name=REVIEWER)
     reviewer.permissions.set(survey_perms.filter(codename__in=_REVIEWER_CODENAMES))
     admin, _ = Group.objects.get_or_create(name=ADMIN)
-    # Audit events stay append-only even for admins.
+    # Audit events stay append-only even for admins. Admins see failed logins and lift a
+    # lockout by deleting the account's access attempt (django-axes).
+    lockouts = Permission.objects.filter(
+        content_type__app_label="axes",
+        codename__in={"view_accessattempt", "delete_accessattempt"},
+    )
     admin.permissions.set(
-        survey_perms.exclude(
-            codename__in={"add_auditevent", "change_auditevent", "delete_auditevent"}
-        )
+        [
+            *survey_perms.exclude(
+                codename__in={
+                    "add_auditevent",
+                    "change_auditevent",
+                    "delete_auditevent",
+                }
+            ),
+            *lockouts,
+        ]
     )
     return {REVIEWER: reviewer, ADMIN: admin}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from csp.constants import NONCE, NONE, SELF
@@ -44,6 +45,7 @@ INSTALLED_APPS = [
     "bootstrap",
     "crispy_forms",
     "crispy_bootstrap5",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -59,6 +61,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "survey.audit.PermissionDeniedAuditMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "survey.urls"
@@ -97,6 +101,11 @@ else:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "survey.User"
+AUTHENTICATION_BACKENDS = [
+    # Refuses a login to a locked-out account before the password is even checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "survey-home"
 LOGOUT_REDIRECT_URL = "login"
@@ -171,7 +180,9 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = False
 # Joining the browsers' HSTS preload list binds the whole domain for months; that is the
 # deploying office's decision, not the application's, hence W021 is silenced.
-SILENCED_SYSTEM_CHECKS = ["security.W021"]
+# axes.W006 warns that a lockout without the address can be dodged by rotating user
+# agents or cookies; ours counts the account alone, which neither of them changes.
+SILENCED_SYSTEM_CHECKS = ["security.W021", "axes.W006"]
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 if env_bool("BEHIND_TLS_PROXY", default=False):
@@ -195,6 +206,17 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": [NONE],
     }
 }
+
+# Login throttling (django-axes), by account: a contractor's staff share one office
+# address, so an address alone is never locked. The count is kept in the database, so
+# every app server sees it. A new password (reset by email) or an admin lifts it.
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_USERNAME_CALLABLE = "survey.audit.login_username"
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 10, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "survey.views.locked_out"
+AXES_VERBOSE = False
 
 LOGGING = {
     "version": 1,

@@ -49,7 +49,7 @@ accounts = [
     ),
     path(
         "reset/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(),
+        views.PasswordResetConfirm.as_view(),
         name="password_reset_confirm",
     ),
     path(

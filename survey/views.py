@@ -10,8 +10,11 @@ from functools import wraps
 from io import BytesIO
 from typing import Any
 
+from axes.utils import reset as axes_reset
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db import DatabaseError, connection, transaction
 from django.http import (
@@ -580,6 +583,25 @@ def attachment(
 
 
 # Accounts ----------------------------------------------------------------------------
+
+
+def locked_out(request: HttpRequest, *args: Any) -> HttpResponse:
+    """django-axes' answer to a login on a locked account: the same for unknown ones."""
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    return render(
+        request,
+        "registration/locked_out.html",
+        {"cooloff_minutes": minutes},
+        status=429,
+    )
+
+
+class PasswordResetConfirm(auth_views.PasswordResetConfirmView):
+    """Django's password reset; a new password also lifts a login lockout."""
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        axes_reset(username=form.user.get_username())
+        return super().form_valid(form)
 
 
 @never_cache

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from survey.demo import DEFAULT_DEFINITION
@@ -23,6 +25,12 @@ _counter = iter(range(1, 10**6))
 
 def make_uei(n: int) -> str:
     return f"T{n:011d}"
+
+
+def log_in(client: Client, email: str, password: str) -> bool:
+    """Log in through the real login page (throttling included): True when it worked."""
+    reply = client.post(reverse("login"), {"username": email, "password": password})
+    return reply.status_code == 302
 
 
 def make_campaign(**overrides: Any) -> Campaign:

@@ -16,7 +16,7 @@ from survey.models import (
     ReviewComment,
     User,
 )
-from tests.helpers import make_response
+from tests.helpers import log_in, make_response
 
 PASSWORD = "demo-survey-2026"
 
@@ -139,7 +139,7 @@ class AdminPagesTests(TestCase):
         self.assertEqual(response_obj.status, "submitted")
 
     def test_contractors_are_sent_to_the_login_page(self) -> None:
-        self.client.login(username="preparer@northwind.example", password=PASSWORD)
+        self.assertTrue(log_in(self.client, "preparer@northwind.example", PASSWORD))
         response = self.client.get(admin_url(Response, "changelist"))
         self.assertEqual(response.status_code, 302)
         self.assertIn(reverse("admin:login"), response["Location"])

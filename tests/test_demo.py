@@ -10,6 +10,7 @@ from django.test import TestCase
 
 from survey.demo import CAMPAIGN_SLUG
 from survey.models import Campaign, Response, User
+from tests.helpers import log_in
 
 
 def row_counts() -> dict[str, int]:
@@ -39,18 +40,15 @@ class SeedDemoTests(TestCase):
     def test_demo_users_log_in_with_the_demo_password(self) -> None:
         self.seed()
         for email in ["admin@programoffice.example", "signatory@northwind.example"]:
-            self.assertTrue(
-                self.client.login(username=email, password="demo-survey-2026")
-            )
+            self.assertTrue(log_in(self.client, email, "demo-survey-2026"))
 
     def test_demo_password_comes_from_the_environment(self) -> None:
         os.environ["DEMO_PASSWORD"] = "another-long-password"
         self.addCleanup(os.environ.pop, "DEMO_PASSWORD")
         self.assertIn("another-long-password", self.seed())
         self.assertTrue(
-            self.client.login(
-                username="reviewer@programoffice.example",
-                password="another-long-password",
+            log_in(
+                self.client, "reviewer@programoffice.example", "another-long-password"
             )
         )
 

@@ -16,7 +16,7 @@ from survey.models import (
     Use,
     User,
 )
-from tests.helpers import make_campaign, make_organisation, make_response
+from tests.helpers import log_in, make_campaign, make_organisation, make_response
 
 
 class ResponseConstraintTests(TestCase):
@@ -72,9 +72,7 @@ class UserTests(TestCase):
         user = User.objects.get_by_natural_key("PAT.DOE@example.com")
         self.assertEqual(user.email, "pat.doe@example.com")
         self.assertTrue(
-            self.client.login(
-                username="PAT.doe@EXAMPLE.com", password="correct horse battery"
-            )
+            log_in(self.client, "PAT.doe@EXAMPLE.com", "correct horse battery")
         )
 
     def test_email_is_unique_whatever_the_case(self) -> None:

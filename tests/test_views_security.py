@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import threading
 import uuid
 from datetime import timedelta
 from typing import Any
 
 import time_machine
+from django.core import mail
 from django.db import connection
 from django.test import Client, TestCase, TransactionTestCase
 from django.urls import URLPattern, reverse
@@ -30,6 +32,7 @@ from tests.helpers import (
     make_response,
     make_user,
 )
+from tests.review_helpers import make_admin_officer, make_reviewer
 
 # One sample per URL keyword; a new keyword without a sample fails the walkers.
 SAMPLE_KWARGS = {"response_uuid", "section_id", "use_uuid", "attachment_uuid"}
@@ -510,3 +513,98 @@ class SubmitRaceTests(TransactionTestCase):
         for name in self.writes(*self.prepared()[:2]):
             with self.subTest(write=name):
                 self.free_race(name)
+
+
+class LoginThrottlingTests(TestCase):
+    """Wrong passwords lock the account they name, on both login pages, for everyone."""
+
+    PASSWORD = "correct horse battery"
+
+    @classmethod
+    def setUpTestData(cls) -> None:
+        org = make_organisation()
+        cls.contractor = make_user("pat@alpha.example", org)
+        cls.colleague = make_user("sam@alpha.example", org)
+        cls.reviewer = make_reviewer(make_campaign())
+
+    def attempt(self, email: str, password: str, page: str = "login") -> Any:
+        client = Client()
+        return client, client.post(
+            reverse(page), {"username": email, "password": password}
+        )
+
+    def hammer(self, email: str, page: str = "login", times: int = 30) -> None:
+        for _ in range(times):
+            self.attempt(email, "wrong password", page)
+
+    def test_thirty_wrong_passwords_stop_the_right_one_on_both_login_pages(
+        self,
+    ) -> None:
+        for user, page in [(self.contractor, "login"), (self.reviewer, "admin:login")]:
+            with self.subTest(page=page):
+                client, reply = self.attempt(user.email, self.PASSWORD, page)
+                self.assertEqual(reply.status_code, 302)
+                self.hammer(user.email, page)
+                client, reply = self.attempt(user.email, self.PASSWORD, page)
+                self.assertEqual(reply.status_code, 429)
+                self.assertContains(reply, "Too many failed logins", status_code=429)
+                self.assertNotIn("_auth_user_id", client.session)
+
+    def test_the_lock_is_per_account_not_per_office_address(self) -> None:
+        self.hammer("PAT@alpha.example ")  # any spelling of the same account counts
+        self.assertEqual(
+            self.attempt(self.contractor.email, self.PASSWORD)[1].status_code, 429
+        )
+        # A colleague behind the same address still logs in.
+        self.assertEqual(
+            self.attempt(self.colleague.email, self.PASSWORD)[1].status_code, 302
+        )
+
+    def test_refusals_read_the_same_for_an_unknown_account(self) -> None:
+        def text(reply: Any) -> str:
+            return re.sub(r'(value|nonce)="[^"]*"', "", reply.content.decode())
+
+        wrong_known = self.attempt(self.contractor.email, "wrong")[1]
+        wrong_unknown = self.attempt("nobody@alpha.example", "wrong")[1]
+        self.assertEqual(text(wrong_known), text(wrong_unknown))
+        self.hammer(self.contractor.email)
+        self.hammer("nobody@alpha.example")
+        locked_known = self.attempt(self.contractor.email, "wrong")[1]
+        locked_unknown = self.attempt("nobody@alpha.example", "wrong")[1]
+        self.assertEqual(locked_known.status_code, locked_unknown.status_code)
+        self.assertEqual(text(locked_known), text(locked_unknown))
+        self.assertNotIn("pat@alpha.example", text(locked_known))
+
+    def test_a_locked_out_user_resets_the_password_and_logs_in(self) -> None:
+        self.hammer(self.contractor.email)
+        self.client.post(reverse("password_reset"), {"email": self.contractor.email})
+        link = re.search(r"https?://[^/]+(/accounts/reset/\S+)", mail.outbox[0].body)
+        form_page = self.client.get(link.group(1), follow=True)
+        new = "a brand new passphrase"
+        self.client.post(
+            form_page.redirect_chain[-1][0],
+            {"new_password1": new, "new_password2": new},
+        )
+        self.assertEqual(self.attempt(self.contractor.email, new)[1].status_code, 302)
+
+    def test_an_admin_lifts_a_lockout_in_the_admin(self) -> None:
+        from axes.models import AccessAttempt
+
+        self.hammer(self.contractor.email)
+        attempt = AccessAttempt.objects.get(username=self.contractor.email)
+        self.client.force_login(make_admin_officer())
+        listing = self.client.get(reverse("admin:axes_accessattempt_changelist"))
+        self.assertContains(listing, self.contractor.email)
+        self.client.post(
+            reverse("admin:axes_accessattempt_delete", args=[attempt.pk]),
+            {"post": "yes"},
+        )
+        self.assertFalse(AccessAttempt.objects.exists())
+        self.assertEqual(
+            self.attempt(self.contractor.email, self.PASSWORD)[1].status_code, 302
+        )
+
+    def test_reviewers_cannot_see_login_attempts(self) -> None:
+        self.client.force_login(self.reviewer)
+        page = self.client.get(reverse("admin:axes_accessattempt_changelist"))
+        self.assertEqual(page.status_code, 403)
