@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy
 
 from survey import questionnaire as qn
 from survey import uploads
+from survey.deadlines import validate_instant
 
 TEXT_MAX = 500
 TEXTAREA_MAX = 10_000
@@ -175,7 +176,10 @@ class AnswerForm(forms.Form):
                 min_value=0, max_value=CURRENCY_MAX, decimal_places=2, max_digits=16
             )
         if kind == "date":
-            return forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+            return forms.DateField(
+                widget=forms.DateInput(attrs={"type": "date"}),
+                validators=[validate_instant],
+            )
         if kind == "text_list":
             validators: list[Any] = [_no_control_characters]
             if question.item_pattern:

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
-from django.http import HttpRequest, HttpResponse
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseNotAllowed,
+)
 from django.utils import timezone
 
 
@@ -21,3 +26,48 @@ class ReceivedAtMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request.received_at = timezone.now()  # type: ignore[attr-defined]
         return self.get_response(request)
+
+
+class RequestGuardMiddleware:
+    """Refuse, in one place, requests that no page of this site serves.
+
+    - Methods other than GET, HEAD and POST (TRACE, PUT, ...): 405, for the admin too.
+    - A NUL character anywhere in the path, query string, form fields or cookies: 400.
+      No URL or answer holds one, and PostgreSQL refuses it in text, so letting it
+      through turns a lookup into a 500 and loses the audit event. The refusal itself is
+      audited as access.denied.
+    """
+
+    METHODS = ("GET", "HEAD", "POST")
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.method not in self.METHODS:
+            return HttpResponseNotAllowed(self.METHODS)
+        if any("\x00" in value for value in _request_strings(request)):
+            # Runs before the session is read (its key is a cookie), so the actor is
+            # not known here; the address and the path are.
+            from survey.audit import client_ip
+            from survey.models import AuditEvent
+
+            AuditEvent.record(
+                "access.denied",
+                ip=client_ip(request),
+                path=request.path[:300],
+                method=request.method,
+                reason="NUL character in the request",
+            )
+            return HttpResponseBadRequest()
+        return self.get_response(request)
+
+
+def _request_strings(request: HttpRequest) -> Iterator[str]:
+    yield request.path_info
+    yield from request.COOKIES.keys()
+    yield from request.COOKIES.values()
+    for data in (request.GET, request.POST):
+        for key, values in data.lists():
+            yield key
+            yield from values

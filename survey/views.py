@@ -29,7 +29,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import (
+    require_GET,
+    require_http_methods,
+    require_POST,
+    require_safe,
+)
 
 from survey import exports, pages
 from survey import questionnaire as qn
@@ -54,7 +59,7 @@ View = Callable[..., HttpResponseBase]
 MAX_LOADED_CHARS = 1_000_000
 
 
-@require_GET
+@require_safe
 @never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
     """For load balancers: 200 when the database answers, 503 when it does not."""
@@ -170,6 +175,7 @@ def _refused(
 
 @login_required
 @never_cache
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
     responses = list(
         Response.objects.for_user(request.user)
@@ -191,7 +197,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @never_cache
-@require_GET
+@require_safe
 def start(request: HttpRequest, response_uuid: Any) -> HttpResponse:
     response = _response(request, response_uuid)
     first = response.campaign.questionnaire.parsed.sections[0]
@@ -482,7 +488,7 @@ def _render_form(
 
 @login_required
 @never_cache
-@require_GET
+@require_safe
 def review(request: HttpRequest, response_uuid: Any) -> HttpResponse:
     response = _response(request, response_uuid)
     items = list(response.uses.all())
@@ -527,7 +533,7 @@ def submit(request: HttpRequest, response_uuid: Any) -> HttpResponse:
 
 @login_required
 @never_cache
-@require_GET
+@require_safe
 def receipt(request: HttpRequest, response_uuid: Any) -> HttpResponse:
     response = _response(request, response_uuid)
     submission = response.submissions.select_related("submitted_by").last()
@@ -568,7 +574,7 @@ def export(request: HttpRequest, response_uuid: Any) -> FileResponse:
 
 @login_required
 @never_cache
-@require_GET
+@require_safe
 def attachment(
     request: HttpRequest, response_uuid: Any, attachment_uuid: Any
 ) -> FileResponse:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -134,3 +135,28 @@ def complete_use_answers(**overrides: Any) -> dict[str, Any]:
     }
     answers.update(overrides)
     return answers
+
+
+def url_samples(value: str = "1") -> list[str]:
+    """One concrete path per URL pattern of the site, the admin included.
+
+    Every converter is filled with `value`; a regex pattern takes the first alternative
+    of each group. A new pattern is swept by the tests that use this without edits.
+    """
+    from django.urls import URLPattern, URLResolver, get_resolver
+
+    def concrete(pattern: str) -> str:
+        pattern = re.sub(r"<(?:\w+:)?\w+>", value, pattern)
+        pattern = re.sub(r"\(\?P<\w+>([^|)]*)[^)]*\)", r"\1", pattern)
+        return pattern.replace("^", "").replace("$", "").replace(".*", "x")
+
+    def walk(patterns: list[Any], prefix: str) -> list[str]:
+        found = []
+        for entry in patterns:
+            if isinstance(entry, URLResolver):
+                found += walk(entry.url_patterns, prefix + str(entry.pattern))
+            elif isinstance(entry, URLPattern):
+                found.append("/" + concrete(prefix + str(entry.pattern)))
+        return found
+
+    return sorted(set(walk(get_resolver().url_patterns, "")))

@@ -100,7 +100,7 @@ class QuestionTypeTests(SimpleTestCase):
     def test_dates(self) -> None:
         answers, _ = posted("E", {"E1a": "2027-06-30"})
         self.assertEqual(answers["E1a"], "2027-06-30")
-        for bad in ["0000-00-00", "2025-02-30", "tomorrow"]:
+        for bad in ["0000-00-00", "2025-02-30", "tomorrow", "9999-12-31", "1899-01-01"]:
             with self.subTest(value=bad):
                 _, form = posted("E", {"E1a": bad})
                 self.assertIn("E1a", form.errors)

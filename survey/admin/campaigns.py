@@ -8,7 +8,6 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
@@ -99,7 +98,7 @@ class CampaignAdmin(CampaignScopedAdmin):
     def progress_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         if not self.has_view_permission(request):
             raise PermissionDenied
-        campaign = get_object_or_404(self.get_queryset(request), pk=object_id)
+        campaign = self.object_or_404(request, object_id, self.get_queryset(request))
         state = progress.campaign_progress(campaign, timezone.now())
         return TemplateResponse(
             request,

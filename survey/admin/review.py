@@ -10,7 +10,6 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
@@ -203,11 +202,12 @@ class ReviewMixin:
     ) -> Response:
         if not getattr(self, f"has_{perm}_permission")(request):
             raise PermissionDenied
-        return get_object_or_404(
-            self.get_queryset(request).select_related(
+        return self.object_or_404(  # type: ignore[attr-defined]
+            request,
+            object_id,
+            self.get_queryset(request).select_related(  # type: ignore[attr-defined]
                 "organisation", "campaign__vendor", "campaign__questionnaire"
             ),
-            pk=object_id,
         )
 
     def _back(self, response: Response) -> HttpResponseRedirect:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import ValidationError
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest
 
@@ -38,12 +40,28 @@ class CampaignScopedAdmin(AuditedMixin, admin.ModelAdmin):
         # reviewer's campaigns we answer 404 so that the page reveals nothing.
         obj = super().get_object(request, object_id, from_field)
         if obj is None:
-            AuditEvent.record(
-                "access.denied",
-                actor=request.user,
-                ip=client_ip(request),
-                path=request.path[:300],
-                method=request.method,
-            )
-            raise Http404
+            self.deny(request)
         return obj
+
+    def object_or_404(
+        self, request: HttpRequest, object_id: str, queryset: QuerySet[Any]
+    ) -> Any:
+        """For the admin's own pages: the object in `queryset` (already scoped), or 404.
+
+        A malformed id ("abc") is a 404 like a missing one, never a ValueError's 500.
+        """
+        model = queryset.model
+        try:
+            return queryset.get(pk=model._meta.pk.to_python(unquote(object_id)))
+        except (model.DoesNotExist, ValidationError, ValueError):
+            self.deny(request)
+
+    def deny(self, request: HttpRequest) -> NoReturn:
+        AuditEvent.record(
+            "access.denied",
+            actor=request.user,
+            ip=client_ip(request),
+            path=request.path[:300],
+            method=request.method,
+        )
+        raise Http404

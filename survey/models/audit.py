@@ -101,7 +101,7 @@ class AuditEvent(models.Model):
             organisation=organisation,
             campaign=campaign,
             ip=ip,
-            details=details,
+            details=_without_nul(details),
         )
         # One structured line per event (AC-8). Identifiers only: details can hold
         # free text, which stays in the database.
@@ -120,3 +120,15 @@ class AuditEvent(models.Model):
             ),
         )
         return event
+
+
+def _without_nul(value: Any) -> Any:
+    """The details with NUL characters removed: PostgreSQL refuses them in text and JSON,
+    and an event that cannot be written is an event lost (a path may carry %00)."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_without_nul(v) for v in value]
+    return value
