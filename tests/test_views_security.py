@@ -688,6 +688,17 @@ class OddRequestTests(TestCase):
         client.cookies[settings.SESSION_COOKIE_NAME] = "abcdefgh\x00ijkl"
         self.assertEqual(client.get("/").status_code, 400)
 
+    def test_out_of_range_dates_in_admin_filters_are_not_a_500(self) -> None:
+        admin = self.client_for(self.superuser)
+        for query in [
+            "/manage/survey/auditevent/?at__year=9999&at__month=12&at__day=31",
+            "/manage/survey/auditevent/?at__gte=99999-12-31",
+            "/manage/survey/response/?submitted_at__gte=10000-01-01",
+            "/manage/survey/response/?extended_deadline__gte=9999-12-31+23:59:59",
+        ]:
+            with self.subTest(query=query):
+                self.assertIn(admin.get(query).status_code, {200, 302, 400})
+
     def test_the_audit_writer_drops_nul_characters(self) -> None:
         event = AuditEvent.record(
             "access.denied", path="/a\x00b", nested={"k\x00": ["v\x00", 1]}
