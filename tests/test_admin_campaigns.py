@@ -151,6 +151,11 @@ class DeadlineEntryTests(TestCase):
                 self.assertEqual(reply.status_code, 302)
                 response.refresh_from_db()
                 self.assertEqual(response.extended_deadline, expected)
+                page = self.client.get(
+                    reverse("admin:survey_response_change", args=[response.pk])
+                )
+                zone = "EST" if expected.month == 1 else "EDT"
+                self.assertContains(page, f"17:00 {zone} ({expected:%H}:00 UTC)")
 
     def test_out_of_range_and_skipped_times_are_field_errors(self) -> None:
         for deadline in [

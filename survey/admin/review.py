@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -400,5 +401,7 @@ def _number(value: str | None, default: int) -> int:
 def local_time(instant: Any, zone: str) -> str:
     if instant is None:
         return "—"
+    # strftime, not describe(): this runs for every row of the response list.
     local = timezone.localtime(instant, ZoneInfo(zone))
-    return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
+    utc = instant.astimezone(UTC)
+    return f"{local:%Y-%m-%d %H:%M} {local.tzname()} ({utc:%H:%M} UTC)"
