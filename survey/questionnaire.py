@@ -186,6 +186,14 @@ class Routing:
 
 
 @dataclass(frozen=True)
+class ContractLinks:
+    """A use question (D5) choosing among the rows of an organisation question (A6)."""
+
+    rows: str
+    choice: str
+
+
+@dataclass(frozen=True)
 class Questionnaire:
     key: str
     version: str
@@ -211,6 +219,14 @@ class Questionnaire:
     @property
     def use_section(self) -> Section | None:
         return next((s for s in self.sections if s.repeatable), None)
+
+    @property
+    def contract_links(self) -> ContractLinks | None:
+        section = self.use_section
+        for question in section.questions if section else ():
+            if question.options_from:
+                return ContractLinks(question.options_from, question.id)
+        return None
 
     def route(self, answers: Mapping[str, Any]) -> str:
         """Screening route of spec §1 'Routing after B'."""

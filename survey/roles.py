@@ -24,6 +24,8 @@ _REVIEWER_CODENAMES = {
     "view_submission",
     "view_reviewcomment",
     "view_attachment",
+    "view_contract",
+    "view_intermediaryalias",
     "review_response",
 }
 

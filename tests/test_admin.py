@@ -10,6 +10,7 @@ from survey import demo
 from survey.models import (
     Attachment,
     AuditEvent,
+    IntermediaryAlias,
     Invitation,
     ReminderSent,
     Response,
@@ -44,6 +45,7 @@ class AdminPagesTests(TestCase):
             response=submitted, offset_hours=24, deadline=submitted.campaign.deadline
         )
         Invitation.issue(submitted.organisation, "new@northwind.example", "preparer")
+        IntermediaryAlias.objects.create(key="aws bedrock", platform="Amazon Bedrock")
         Attachment.objects.create(
             response=submitted,
             question_id="E1b",

@@ -12,6 +12,8 @@ from survey.models import (
     Attachment,
     AuditEvent,
     Campaign,
+    Contract,
+    IntermediaryAlias,
     Invitation,
     Membership,
     Organisation,
@@ -45,10 +47,13 @@ REVIEWER_VIEWS = {
     Submission,
     ReviewComment,
     Attachment,
+    Contract,
+    IntermediaryAlias,
 }
 # Records created only by the application, never typed into the admin.
 NO_ADD = {
     Attachment,
+    Contract,
     QuestionnaireVersion,
     Response,
     Use,
@@ -57,7 +62,7 @@ NO_ADD = {
     ReviewComment,
     ReminderSent,
 }
-NO_DELETE = {Submission, AuditEvent, ReminderSent}
+NO_DELETE = {Submission, AuditEvent, ReminderSent, Contract}
 
 
 def url(model: type, view: str, *args: object) -> str:
@@ -114,6 +119,10 @@ class RoleMatrixTests(TestCase):
             ReminderSent: ReminderSent.objects.first(),
             Invitation: Invitation.objects.first(),
             Attachment: Attachment.objects.first(),
+            Contract: cls.response.contracts.live().first(),
+            IntermediaryAlias: IntermediaryAlias.objects.create(
+                key="aws bedrock", platform="Amazon Bedrock"
+            ),
             User: cls.contractor,
             Group: Group.objects.first(),
         }

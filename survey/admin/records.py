@@ -12,10 +12,13 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from survey.admin.audited import AuditedMixin
 from survey.admin.scoping import CampaignScopedAdmin
 from survey.models import (
     Attachment,
     AuditEvent,
+    Contract,
+    IntermediaryAlias,
     ReminderSent,
     ReviewComment,
     Submission,
@@ -196,3 +199,22 @@ class AttachmentAdmin(CampaignScopedAdmin):
     def download(self, obj: Attachment) -> str:
         url = reverse("admin:survey_attachment_download", args=[obj.pk])
         return format_html('<a href="{}">{}</a>', url, _("Download"))
+
+
+@admin.register(Contract)
+class ContractAdmin(ReadOnlyAdmin):
+    """The contracts of A6 as rows (live ones: those being edited, and the last ones)."""
+
+    campaign_path = "response__campaign"
+    list_display = ["piid", "program", "response"]
+    list_filter = [("response__campaign", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["piid", "program", "response__organisation__legal_name"]
+    list_select_related = ["response__organisation", "response__campaign"]
+
+
+@admin.register(IntermediaryAlias)
+class IntermediaryAliasAdmin(AuditedMixin, admin.ModelAdmin):
+    """Spellings of one platform grouped as one in the figures."""
+
+    list_display = ["key", "platform"]
+    search_fields = ["key", "platform"]

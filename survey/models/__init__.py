@@ -20,6 +20,7 @@ from survey.models.organisations import (
     validate_cage_list,
     validate_uei,
 )
+from survey.models.programs import Contract, IntermediaryAlias
 from survey.models.questionnaires import (
     QuestionnaireVersion,
     QuestionnaireVersionManager,
@@ -50,7 +51,9 @@ __all__ = [
     "AuditEvent",
     "AuditEventQuerySet",
     "Campaign",
+    "Contract",
     "Incomplete",
+    "IntermediaryAlias",
     "Invitation",
     "Membership",
     "Organisation",

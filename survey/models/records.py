@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from survey import questionnaire as qn
 from survey.models.accounts import User
+from survey.models.scores import ResponseScores
 
 if TYPE_CHECKING:
     # Annotations only: survey.models.responses imports this module.
@@ -102,8 +103,12 @@ def _store_uploads(
     }
 
 
-class Submission(models.Model):
-    """An immutable snapshot of a response as submitted; amendments add new numbers."""
+class Submission(ResponseScores):
+    """An immutable snapshot of a response as submitted; amendments add new numbers.
+
+    The scores as submitted are kept as columns, and the uses and contracts as copied
+    rows (Use.attested, Contract.attested), so that the figures count what was attested.
+    """
 
     response = models.ForeignKey(
         "survey.Response",
@@ -112,6 +117,9 @@ class Submission(models.Model):
         verbose_name=_("response"),
     )
     number = models.PositiveIntegerField(_("number"))
+    latest = models.BooleanField(
+        _("latest"), default=False, help_text=_("The response's last submission.")
+    )
     answers = models.JSONField(_("organisation-level answers"))
     uses = models.JSONField(
         _("uses"), help_text=_("The answers of each use, in order.")
@@ -134,6 +142,11 @@ class Submission(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["response", "number"], name="one_submission_number"
+            ),
+            models.UniqueConstraint(
+                fields=["response"],
+                condition=models.Q(latest=True),
+                name="one_latest_submission",
             ),
         ]
 

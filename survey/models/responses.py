@@ -24,9 +24,12 @@ from survey.models.accounts import User
 from survey.models.audit import AuditEvent
 from survey.models.campaigns import Campaign
 from survey.models.organisations import Membership, Organisation
+from survey.models.programs import AttestedManager, Contract, LiveManager
 from survey.models.questionnaires import canonical_json
 from survey.models.records import Submission, _store_uploads
 from survey.models.review import ReviewWorkflow
+from survey.models.scores import ResponseScores
+from survey.names import name_key
 
 
 class Refused(Exception):
@@ -50,7 +53,7 @@ class ResponseQuerySet(models.QuerySet["Response"]):
         return self.filter(submitted_at__isnull=False)
 
 
-class Response(ReviewWorkflow, models.Model):
+class Response(ReviewWorkflow, ResponseScores):
     """One organisation's answer to one campaign; uses (section D) are rows of Use."""
 
     class Status(models.TextChoices):
@@ -104,20 +107,6 @@ class Response(ReviewWorkflow, models.Model):
     answers_sha256 = models.CharField(
         _("SHA-256 of the submitted answers"), max_length=64, blank=True
     )
-    # Derived on save from the answers and the uses, so that lists filter in the database.
-    route = models.CharField(_("screening route"), max_length=20, blank=True)
-    cdi = models.FloatField(_("dependency index (CDI)"), null=True, blank=True)
-    tier = models.CharField(_("tier"), max_length=20, blank=True)
-    completeness = models.FloatField(_("completeness %"), null=True, blank=True)
-    scoring_version = models.CharField(_("scoring version"), max_length=20, blank=True)
-    flag_direct = models.BooleanField(_("direct relationship"), default=False)
-    flag_indirect_only = models.BooleanField(_("indirect only"), default=False)
-    flag_nss = models.BooleanField(_("NSS"), default=False)
-    flag_classified = models.BooleanField(_("classified"), default=False)
-    flag_deliverable = models.BooleanField(_("deliverable"), default=False)
-    flag_policy_friction = models.BooleanField(_("policy friction"), default=False)
-    flag_assumed = models.BooleanField(_("assumed values"), default=False)
-    flag_unresolved = models.BooleanField(_("unresolved"), default=False)
     opened_at = models.DateTimeField(_("first opened at"), null=True, blank=True)
     # Review (Django admin).
     reviewed_by = models.ForeignKey(
@@ -140,21 +129,6 @@ class Response(ReviewWorkflow, models.Model):
     objects = ResponseQuerySet.as_manager()
 
     EDITABLE = (Status.INVITED, Status.IN_PROGRESS, Status.RETURNED)
-    DERIVED_FIELDS = (
-        "route",
-        "cdi",
-        "tier",
-        "completeness",
-        "scoring_version",
-        "flag_direct",
-        "flag_indirect_only",
-        "flag_nss",
-        "flag_classified",
-        "flag_deliverable",
-        "flag_policy_friction",
-        "flag_assumed",
-        "flag_unresolved",
-    )
 
     class Meta:
         ordering = ["campaign", "organisation__legal_name"]
@@ -238,6 +212,7 @@ class Response(ReviewWorkflow, models.Model):
                 current.touch(at)
                 current.refresh_scores(list(current.uses.all()))
                 current.save()
+                current.sync_contracts()
                 current.audit_save(user, ip, result.changed)
         self.refresh_from_db()
         return result
@@ -257,6 +232,39 @@ class Response(ReviewWorkflow, models.Model):
         if reason := locked.write_refusal(at):
             raise Refused(reason)
         return locked
+
+    def sync_contracts(self) -> None:
+        """Keep the contract rows and each use's links to them in step with the answers.
+
+        The contracts question (A6) becomes one Contract row per contract, and the use
+        question choosing among them (D5) a link from the use to those rows.
+        """
+        questionnaire = self.campaign.questionnaire.parsed
+        links = questionnaire.contract_links
+        if links is None:
+            return
+        answers = questionnaire.visible_answers(self.answers)
+        rows = answers.get(links.rows) or []
+        wanted = [
+            (str(r.get("piid") or ""), str(r.get("program") or ""))
+            for r in rows
+            if isinstance(r, dict)
+        ]
+        live = list(self.contracts.live())
+        if [(c.piid, c.program) for c in live] != wanted:
+            Contract.objects.filter(pk__in=[c.pk for c in live]).delete()
+            live = Contract.objects.bulk_create(
+                Contract(
+                    response=self,
+                    position=n,
+                    piid=piid[:100],
+                    program=program[:200],
+                    program_key=name_key(program),
+                )
+                for n, (piid, program) in enumerate(wanted, start=1)
+            )
+        for use in self.uses.all():
+            use.link_contracts(questionnaire, live, answers)
 
     def touch(self, at: datetime) -> None:
         """A write happened: bump the version and leave the Invited state."""
@@ -393,9 +401,11 @@ class Response(ReviewWorkflow, models.Model):
         self.version += 1
         self.answers_sha256 = self.answers_digest(uses)
         self.save()
+        self.submissions.filter(latest=True).update(latest=False)
         submission = Submission.objects.create(
             response=self,
             number=self.submissions.count() + 1,
+            latest=True,
             answers=self.answers,
             uses=[u.answers for u in uses],
             sha256=self.answers_sha256,
@@ -403,7 +413,10 @@ class Response(ReviewWorkflow, models.Model):
             submitted_at=at,
             submitted_by=user,
             submitted_ip=ip,
+            **{name: getattr(self, name) for name in self.DERIVED_FIELDS},
         )
+        self.sync_contracts()
+        self._keep_attested(submission, uses)
         AuditEvent.record(
             "response.submitted",
             actor=user,
@@ -415,6 +428,43 @@ class Response(ReviewWorkflow, models.Model):
             sha256=self.answers_sha256,
         )
         return submission
+
+    def _keep_attested(self, submission: Submission, uses: list[Use]) -> None:
+        """Copy the contracts and uses as submitted: the figures count these copies, so
+        that an amendment in progress changes nothing until it is submitted again."""
+        contracts = Contract.objects.bulk_create(
+            Contract(
+                response=self,
+                submission=submission,
+                position=c.position,
+                piid=c.piid,
+                program=c.program,
+                program_key=c.program_key,
+            )
+            for c in self.contracts.live()
+        )
+        by_piid = {c.piid: c for c in contracts}
+        skip = {"id", "uuid", "submission"}
+        copies = Use.objects.bulk_create(
+            Use(
+                submission=submission,
+                **{
+                    f.attname: getattr(use, f.attname)
+                    for f in Use._meta.concrete_fields
+                    if f.name not in skip
+                },
+            )
+            for use in uses
+        )
+        links = self.campaign.questionnaire.parsed.contract_links
+        if links is None:
+            return
+        Use.contracts.through.objects.bulk_create(
+            Use.contracts.through(use_id=copy.pk, contract_id=by_piid[piid].pk)
+            for copy in copies
+            for piid in dict.fromkeys(copy.answers.get(links.choice) or [])
+            if piid in by_piid
+        )
 
     def answers_digest(self, uses: list[Use]) -> str:
         """SHA-256 of the canonical answers (organisation level and every use, in order)."""
@@ -505,6 +555,16 @@ class Use(models.Model):
     response = models.ForeignKey(
         Response, models.CASCADE, related_name="uses", verbose_name=_("response")
     )
+    # Set on the copies frozen at submission (what was attested, which the figures
+    # count); the rows contractors edit have none.
+    submission = models.ForeignKey(
+        Submission,
+        models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="attested_uses",
+        verbose_name=_("submission"),
+    )
     position = models.PositiveIntegerField(_("position"), default=1)
     version = models.PositiveIntegerField(
         _("edit version"), default=1, help_text=_("Optimistic lock: +1 on every save.")
@@ -520,6 +580,12 @@ class Use(models.Model):
     channel = models.CharField(_("channel (D2)"), max_length=40, blank=True)
     supply_tier = models.CharField(_("supply-chain tier"), max_length=4, blank=True)
     intermediary = models.CharField(_("intermediary (D3)"), max_length=200, blank=True)
+    intermediary_key = models.CharField(
+        _("intermediary (normalised)"), max_length=200, blank=True
+    )
+    contracts = models.ManyToManyField(
+        Contract, blank=True, related_name="uses", verbose_name=_("contracts (D5)")
+    )
     function = models.CharField(_("function (D4)"), max_length=40, blank=True)
     relationship = models.CharField(_("relationship (D6)"), max_length=40, blank=True)
     nss = models.CharField(_("NSS (D7)"), max_length=10, blank=True)
@@ -571,6 +637,7 @@ class Use(models.Model):
         *USE_COLUMNS.values(),
         "supply_tier",
         "intermediary",
+        "intermediary_key",
         "days",
         "days_unknown",
         "cost",
@@ -594,6 +661,9 @@ class Use(models.Model):
         "flag_assumed",
     )
 
+    objects = LiveManager()
+    attested = AttestedManager()
+
     class Meta:
         ordering = ["response", "position", "id"]
         verbose_name = _("use")
@@ -602,6 +672,7 @@ class Use(models.Model):
             models.Index(fields=["response", "position"]),
             models.Index(fields=["band"]),
             models.Index(fields=["channel"]),
+            models.Index(fields=["intermediary_key"]),
         ]
 
     def __str__(self) -> str:
@@ -638,6 +709,11 @@ class Use(models.Model):
                 current.updated_at = at
                 current.refresh_derived(questionnaire, response.answers)
                 current.save()
+                current.link_contracts(
+                    questionnaire,
+                    list(response.contracts.live()),
+                    questionnaire.visible_answers(response.answers),
+                )
                 response.touch(at)
                 response.refresh_scores(list(response.uses.all()))
                 response.save()
@@ -661,9 +737,24 @@ class Use(models.Model):
             setattr(self, column, value if isinstance(value, str) else "")
         self.supply_tier = SUPPLY_TIER.get(self.channel, "")
         self.intermediary = " ".join(str(answers.get("D3") or "").split())[:200]
+        self.intermediary_key = name_key(self.intermediary)
         self.days, self.days_unknown = _number(answers.get("D14"), int)
         self.cost, self.cost_unknown = _number(answers.get("D15"), Decimal)
         self._score(questionnaire, answers)
+
+    def link_contracts(
+        self,
+        questionnaire: qn.Questionnaire,
+        contracts: list[Contract],
+        org: dict[str, Any],
+    ) -> None:
+        """Link this use to the contracts its answer (D5) names, by PIID."""
+        links = questionnaire.contract_links
+        if links is None:
+            return
+        chosen = questionnaire.visible_use_answers(self.answers, org).get(links.choice)
+        piids = set(chosen) if isinstance(chosen, list) else set()
+        self.contracts.set([c for c in contracts if c.piid in piids])
 
     def _score(self, questionnaire: qn.Questionnaire, answers: dict[str, Any]) -> None:
         # Without a worst case for A (credit) the formula would reward missing answers.

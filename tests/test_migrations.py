@@ -1,0 +1,96 @@
+"""Data migrations, run forward on data made with the historical models."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+from django.test import TransactionTestCase
+from django.utils import timezone
+
+from survey.demo import DEFAULT_DEFINITION
+from survey.questionnaire import read_file
+from tests.helpers import complete_org_answers, complete_use_answers
+
+
+class ContractsAndAttestedUsesMigrationTests(TransactionTestCase):
+    before = [("survey", "0008_bounded_campaign_dates")]
+    after = [("survey", "0010_fill_contracts_attested_uses")]
+
+    def tearDown(self) -> None:
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate(executor.loader.graph.leaf_nodes())
+
+    def test_contracts_links_and_attested_copies_are_filled(self) -> None:
+        executor = MigrationExecutor(connection)
+        executor.migrate(self.before)
+        old = executor.loader.project_state(self.before).apps
+        definition = read_file(DEFAULT_DEFINITION)
+        version = old.get_model("survey", "QuestionnaireVersion").objects.create(
+            key=definition["key"],
+            version=definition["version"],
+            title="v1",
+            digest="0" * 64,
+            definition=definition,
+        )
+        now = timezone.now()
+        campaign = old.get_model("survey", "Campaign").objects.create(
+            vendor=old.get_model("survey", "Vendor").objects.create(name="Example AI"),
+            questionnaire=version,
+            slug="old",
+            title="Old",
+            opens_at=now - timedelta(days=1),
+            deadline=now + timedelta(days=1),
+        )
+        org = old.get_model("survey", "Organisation").objects.create(
+            legal_name="Old Co", uei="T00000000001"
+        )
+        user = old.get_model("survey", "User").objects.create(email="o@example.com")
+        answers = complete_org_answers()
+        response = old.get_model("survey", "Response").objects.create(
+            campaign=campaign,
+            organisation=org,
+            answers=answers,
+            status="submitted",
+            tier="low",
+            cdi=4.2,
+        )
+        use_answers = complete_use_answers(D3="Amazon  Bedrock (GovCloud)")
+        old.get_model("survey", "Use").objects.create(
+            response=response,
+            answers=use_answers,
+            intermediary="Amazon Bedrock (GovCloud)",
+        )
+        old.get_model("survey", "Submission").objects.create(
+            response=response,
+            number=1,
+            answers=answers,
+            uses=[use_answers],
+            sha256="0" * 64,
+            attestation="x",
+            submitted_at=now,
+            submitted_by=user,
+        )
+
+        executor = MigrationExecutor(connection)
+        executor.migrate(self.after)
+        new = executor.loader.project_state(self.after).apps
+        Use = new.get_model("survey", "Use")
+        Contract = new.get_model("survey", "Contract")
+        submission = new.get_model("survey", "Submission").objects.get()
+        self.assertTrue(submission.latest)
+        self.assertEqual((submission.tier, submission.cdi), ("low", 4.2))
+        live, attested = (
+            Use.objects.get(submission__isnull=True),
+            Use.objects.get(submission=submission),
+        )
+        self.assertEqual(live.intermediary_key, "amazon bedrock govcloud")
+        self.assertEqual(attested.answers, use_answers)
+        for use in (live, attested):
+            self.assertEqual(
+                list(use.contracts.values_list("piid", "program_key")),
+                [("W56HZV-24-C-0101", "vehicles")],
+            )
+        self.assertEqual(Contract.objects.filter(submission__isnull=True).count(), 1)
