@@ -1,0 +1,125 @@
+"""Campaign figures, computed in the database: the one source of the dashboard, its JSON
+and the workbook.
+
+Each function takes a campaign and a Filter and returns frozen data (no querysets, no
+HTML), in a fixed number of queries whatever the campaign's size.
+
+What counts (spec §3): the dependency figures count what was attested, the last
+submission of every response that has one (submitted, in review, escalated, accepted,
+and given back while being amended), through the copies kept at submission
+(Use.attested, Submission's score columns). Withdrawn responses count nowhere. With
+`include_drafts` the figures read the live rows instead, drafts included, to show the
+picture forming before the deadline. Status and data-quality figures always read the
+live responses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from survey.analytics.figures import (
+    Bands,
+    Channels,
+    DependencyTypes,
+    ProgramRow,
+    Share,
+    Status,
+    Tally,
+    bands,
+    by_program,
+    channels,
+    dependency_types,
+    status,
+)
+from survey.analytics.lists import (
+    DataQuality,
+    PolicyRow,
+    UseRow,
+    data_quality,
+    high_risk_uses,
+    policy_constraints,
+)
+from survey.analytics.sources import Filter, counted_scores, counted_uses
+from survey.analytics.transition import Transition, transition
+from survey.models import Campaign
+
+__all__ = [
+    "Bands",
+    "Channels",
+    "Dashboard",
+    "DataQuality",
+    "DependencyTypes",
+    "Filter",
+    "PolicyRow",
+    "ProgramRow",
+    "Share",
+    "Status",
+    "Tally",
+    "Transition",
+    "UseRow",
+    "bands",
+    "by_program",
+    "channels",
+    "counted_scores",
+    "counted_uses",
+    "dashboard",
+    "data_quality",
+    "dependency_types",
+    "high_risk_uses",
+    "policy_constraints",
+    "status",
+    "transition",
+]
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    filter: Filter
+    status: Status
+    dependency: DependencyTypes
+    bands: Bands
+    programs: tuple[ProgramRow, ...]
+    channels: Channels
+    transition: Transition
+    high_risk: tuple[UseRow, ...]
+    policy: tuple[PolicyRow, ...]
+    quality: DataQuality
+    scoring_versions: tuple[str, ...] = field(default=())
+
+    def as_json(self) -> dict[str, Any]:
+        return _jsonable(asdict(self))
+
+
+def dashboard(campaign: Campaign, flt: Filter, now: datetime) -> Dashboard:
+    """Every figure of the dashboard, for one campaign and filter."""
+    return Dashboard(
+        filter=flt,
+        status=status(campaign, now),
+        dependency=dependency_types(campaign, flt),
+        bands=bands(campaign, flt),
+        programs=by_program(campaign, flt),
+        channels=channels(campaign, flt),
+        transition=transition(campaign, flt),
+        high_risk=high_risk_uses(campaign, flt),
+        policy=policy_constraints(campaign, flt),
+        quality=data_quality(campaign, flt, now),
+        scoring_versions=tuple(
+            counted_uses(campaign, flt)
+            .order_by("scoring_version")
+            .values_list("scoring_version", flat=True)
+            .distinct()
+        ),
+    )
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, Decimal):
+        return str(value)
+    return value

@@ -1,0 +1,272 @@
+"""Counts of responses, contractors and uses (spec §3 Summary, By program, By channel)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from django.db import connection
+from django.db.models import Count, F, Min, Q
+from django.db.models.functions import Coalesce
+
+from survey.analytics.sources import (
+    BANDS,
+    TIERS,
+    Filter,
+    _alias,
+    counted_scores,
+    counted_uses,
+    platform,
+)
+from survey.models import Campaign, Contract, Response, Use
+
+TOP_INTERMEDIARIES = 10
+
+
+@dataclass(frozen=True)
+class Tally:
+    key: str
+    count: int
+
+
+@dataclass(frozen=True)
+class Status:
+    counts: tuple[Tally, ...]
+    total: int
+    responded: int
+    non_respondents: int
+    overdue: int
+    late: int
+    withdrawn: int
+
+
+def status(campaign: Campaign, now: datetime) -> Status:
+    """Where the responses stand (live rows; one query)."""
+    responses = Response.objects.filter(campaign=campaign).with_deadline()
+    active = ~Q(status=Response.Status.WITHDRAWN)
+    figures = responses.aggregate(
+        total=Count("pk", filter=active),
+        responded=Count("pk", filter=active & Q(submitted_at__isnull=False)),
+        overdue=Count(
+            "pk", filter=active & Q(submitted_at__isnull=True, _deadline__lte=now)
+        ),
+        late=Count("pk", filter=Response.late_q(now)),
+        withdrawn=Count("pk", filter=~active),
+        **{
+            f"s_{value}": Count("pk", filter=Q(status=value))
+            for value in Response.Status.values
+        },
+    )
+    return Status(
+        counts=tuple(
+            Tally(value, figures[f"s_{value}"]) for value in Response.Status.values
+        ),
+        total=figures["total"],
+        responded=figures["responded"],
+        non_respondents=figures["total"] - figures["responded"],
+        overdue=figures["overdue"],
+        late=figures["late"],
+        withdrawn=figures["withdrawn"],
+    )
+
+
+@dataclass(frozen=True)
+class DependencyTypes:
+    contractors: int
+    none_attested: int
+    direct: int
+    indirect_only: int
+    direct_unknown: int
+    unresolved: int
+
+
+def dependency_types(campaign: Campaign, flt: Filter) -> DependencyTypes:
+    """Contractors by how they depend on the vendor (spec §3 Summary; one query)."""
+    dependence = Q(route="dependence")
+    figures = counted_scores(campaign, flt).aggregate(
+        contractors=Count("pk"),
+        none_attested=Count("pk", filter=Q(route="no_dependence")),
+        direct=Count("pk", filter=dependence & Q(flag_direct=True)),
+        indirect_only=Count("pk", filter=dependence & Q(flag_indirect_only=True)),
+        # Dependence through B2-B5 while B1 (a direct relationship) is Unknown.
+        direct_unknown=Count(
+            "pk",
+            filter=dependence & Q(flag_direct=False, flag_indirect_only=False),
+        ),
+        unresolved=Count("pk", filter=Q(route="unresolved")),
+    )
+    return DependencyTypes(**figures)
+
+
+@dataclass(frozen=True)
+class Bands:
+    """Uses by band, and contractors by tier, computed and with overrides."""
+
+    uses: tuple[Tally, ...]
+    uses_total: int
+    tiers: tuple[Tally, ...]
+    effective_tiers: tuple[Tally, ...]
+    flags: Mapping[str, int]
+
+
+def bands(campaign: Campaign, flt: Filter) -> Bands:
+    """Two queries: one over the uses, one over the contractors."""
+    uses = counted_uses(campaign, flt).aggregate(
+        total=Count("pk"),
+        nss=Count("pk", filter=Q(flag_nss=True)),
+        classified=Count("pk", filter=Q(flag_classified=True)),
+        deliverable=Count("pk", filter=Q(flag_deliverable=True)),
+        policy_friction=Count("pk", filter=Q(flag_policy_friction=True)),
+        assumed=Count("pk", filter=Q(flag_assumed=True)),
+        **{f"b_{b}": Count("pk", filter=Q(band=b)) for b in BANDS},
+    )
+    tiers = counted_scores(campaign, flt).aggregate(
+        **{f"t_{t}": Count("pk", filter=Q(tier=t)) for t in TIERS},
+        **{f"e_{t}": Count("pk", filter=Q(effective_tier=t)) for t in TIERS},
+    )
+    return Bands(
+        uses=tuple(Tally(b, uses[f"b_{b}"]) for b in BANDS),
+        uses_total=uses["total"],
+        tiers=tuple(Tally(t, tiers[f"t_{t}"]) for t in TIERS),
+        effective_tiers=tuple(Tally(t, tiers[f"e_{t}"]) for t in TIERS),
+        flags={
+            k: uses[k]
+            for k in ("nss", "classified", "deliverable", "policy_friction", "assumed")
+        },
+    )
+
+
+@dataclass(frozen=True)
+class ProgramRow:
+    program_key: str
+    program: str
+    piids: tuple[str, ...]
+    contractors: int
+    uses: int
+    bands: tuple[Tally, ...]
+    max_dri: float | None
+    cost: Decimal
+    unknown_costs: int
+    max_days: int | None
+    nss: int
+    deliverable: int
+
+
+def by_program(campaign: Campaign, flt: Filter) -> tuple[ProgramRow, ...]:
+    """Which programs break: uses and their figures per program (D5 → A6), two queries.
+
+    A use that supports two contracts of one program counts once for that program,
+    its cost included, hence the grouping over distinct (program, use) pairs in SQL.
+    """
+    counted = counted_uses(campaign, flt).order_by().values("pk")
+    uses_sql, uses_params = counted.query.sql_with_params()
+    link = Use.contracts.through._meta.db_table
+    contract = Contract._meta.db_table
+    use = Use._meta.db_table
+    band_columns = ", ".join(
+        "SUM(CASE WHEN u.band = %s THEN 1 ELSE 0 END)" for _b in BANDS
+    )
+    sql = f"""
+        SELECT pu.program_key, MIN(pu.program), COUNT(DISTINCT u.response_id), COUNT(*),
+               {band_columns},
+               MAX(u.dri), SUM(u.cost),
+               SUM(CASE WHEN u.cost IS NULL THEN 1 ELSE 0 END), MAX(u.days),
+               SUM(CASE WHEN u.flag_nss THEN 1 ELSE 0 END),
+               SUM(CASE WHEN u.flag_deliverable THEN 1 ELSE 0 END)
+        FROM (
+            SELECT c.program_key AS program_key, MIN(c.program) AS program, l.use_id
+            FROM {link} l JOIN {contract} c ON c.id = l.contract_id
+            WHERE l.use_id IN ({uses_sql})
+            GROUP BY c.program_key, l.use_id
+        ) pu
+        JOIN {use} u ON u.id = pu.use_id
+        GROUP BY pu.program_key
+        ORDER BY COUNT(*) DESC, pu.program_key
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*BANDS, *uses_params])
+        rows = cursor.fetchall()
+    piids: dict[str, list[str]] = {}
+    for key, piid in (
+        Contract.objects.filter(uses__in=counted_uses(campaign, flt))
+        .values_list("program_key", "piid")
+        .distinct()
+        .order_by("program_key", "piid")
+    ):
+        piids.setdefault(key, []).append(piid)
+    width = len(BANDS)
+    return tuple(
+        ProgramRow(
+            program_key=row[0],
+            program=row[1],
+            piids=tuple(piids.get(row[0], ())),
+            contractors=row[2],
+            uses=row[3],
+            bands=tuple(
+                Tally(b, int(n or 0))
+                for b, n in zip(BANDS, row[4 : 4 + width], strict=True)
+            ),
+            max_dri=row[4 + width],
+            cost=Decimal(str(row[5 + width] or 0)).quantize(Decimal("0.01")),
+            unknown_costs=int(row[6 + width] or 0),
+            max_days=row[7 + width],
+            nss=int(row[8 + width] or 0),
+            deliverable=int(row[9 + width] or 0),
+        )
+        for row in rows
+    )
+
+
+@dataclass(frozen=True)
+class Share:
+    key: str
+    label: str
+    contractors: int
+    uses: int
+    share: float  # % of the counted uses
+
+
+@dataclass(frozen=True)
+class Channels:
+    channels: tuple[Share, ...]
+    intermediaries: tuple[Share, ...]
+    uses_total: int
+
+
+def channels(campaign: Campaign, flt: Filter) -> Channels:
+    """Through which channels and platforms the dependence flows (three queries)."""
+    uses = counted_uses(campaign, flt)
+    total = uses.count()
+
+    def share(n: int) -> float:
+        return round(100 * n / total, 1) if total else 0.0
+
+    by_channel = (
+        uses.values("channel")
+        .annotate(n=Count("pk"), c=Count("response", distinct=True))
+        .order_by("-n", "channel")
+    )
+    by_platform = (
+        uses.exclude(intermediary_key="")
+        .annotate(_platform=platform(), _label=Coalesce(_alias(), F("intermediary")))
+        .values("_platform")
+        .annotate(
+            n=Count("pk"),
+            c=Count("response", distinct=True),
+            label=Min("_label"),
+        )
+        .order_by("-n", "_platform")[:TOP_INTERMEDIARIES]
+    )
+    return Channels(
+        channels=tuple(
+            Share(r["channel"], r["channel"], r["c"], r["n"], share(r["n"]))
+            for r in by_channel
+        ),
+        intermediaries=tuple(
+            Share(r["_platform"], r["label"], r["c"], r["n"], share(r["n"]))
+            for r in by_platform
+        ),
+        uses_total=total,
+    )

@@ -1,0 +1,147 @@
+"""Lists of uses and data quality (spec §3 High-risk uses, Policy constraints, Data quality)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from django.db.models import CharField, Count, Q, Value
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Coalesce
+
+from survey.analytics.figures import Tally, status
+from survey.analytics.sources import HIGH_RISK, Filter, counted_scores, counted_uses
+from survey.models import USE_COLUMNS, Campaign
+
+TOP_HIGH_RISK = 20
+# Question id of definition v1 read from the JSON answers (bindings come with the next
+# campaign's issue): the supplier-inquiry status.
+INQUIRY_STATUS = "E2"
+
+
+@dataclass(frozen=True)
+class UseRow:
+    """One use in a list (high-risk uses, policy constraints)."""
+
+    response_id: int
+    organisation: str
+    uei: str
+    position: int
+    name: str
+    channel: str
+    intermediary: str
+    band: str
+    dri: float | None
+    c: int | None
+    s: int | None
+    e: int | None
+    days: int | None
+    cost: Decimal | None
+    alternative: str
+    policy: str
+    function: str
+
+
+_USE_ROW = (
+    "response_id",
+    "response__organisation__legal_name",
+    "response__organisation__uei",
+    "position",
+    "name",
+    "channel",
+    "intermediary",
+    "band",
+    "dri",
+    "c",
+    "s",
+    "e",
+    "days",
+    "cost",
+    "alternative",
+    "policy",
+    "function",
+)
+
+
+def high_risk_uses(campaign: Campaign, flt: Filter) -> tuple[UseRow, ...]:
+    """The top uses by DRI among High and Critical ones (one query)."""
+    rows = (
+        counted_uses(campaign, flt)
+        .filter(band__in=HIGH_RISK)
+        .order_by("-dri", "response__organisation__legal_name", "position")
+        .values_list(*_USE_ROW)[:TOP_HIGH_RISK]
+    )
+    return tuple(UseRow(*row) for row in rows)
+
+
+@dataclass(frozen=True)
+class PolicyRow:
+    use: UseRow
+    constraint: str  # the D18a text
+
+
+def policy_constraints(campaign: Campaign, flt: Filter) -> tuple[PolicyRow, ...]:
+    """Every use with a policy constraint (D18 ≠ No), with its explanation (one query)."""
+    rows = (
+        counted_uses(campaign, flt)
+        .exclude(policy__in=("", "no"))
+        .annotate(_text=KeyTextTransform(_follow_up(campaign, "policy"), "answers"))
+        .order_by("response__organisation__legal_name", "position")
+        .values_list(*_USE_ROW, "_text")
+    )
+    return tuple(PolicyRow(UseRow(*row[:-1]), row[-1] or "") for row in rows)
+
+
+def _follow_up(campaign: Campaign, column: str) -> str:
+    """The use question shown by the answer stored in `column` (D18 → D18a)."""
+    source = next(qid for qid, name in USE_COLUMNS.items() if name == column)
+    section = campaign.questionnaire.parsed.use_section
+    return next(
+        (
+            q.id
+            for q in (section.questions if section else ())
+            if q.show_if is not None and q.show_if.question == source
+        ),
+        "",
+    )
+
+
+@dataclass(frozen=True)
+class DataQuality:
+    non_respondents: int
+    overdue: int
+    unresolved: int
+    assumed_uses: int
+    assumed_contractors: int
+    inquiry: tuple[Tally, ...]  # E2 status → contractors
+
+
+def data_quality(campaign: Campaign, flt: Filter, now: datetime) -> DataQuality:
+    """What is missing or uncertain (three queries)."""
+    progress = status(campaign, now)
+    scores = counted_scores(campaign, flt)
+    figures = scores.aggregate(
+        unresolved=Count("pk", filter=Q(route="unresolved")),
+        assumed=Count("pk", filter=Q(flag_assumed=True)),
+    )
+    inquiry = (
+        scores.annotate(
+            _e2=Coalesce(
+                KeyTextTransform(INQUIRY_STATUS, "answers"),
+                Value(""),
+                output_field=CharField(),
+            )
+        )
+        .values("_e2")
+        .annotate(n=Count("pk"))
+        .order_by("_e2")
+    )
+    return DataQuality(
+        non_respondents=progress.non_respondents,
+        overdue=progress.overdue,
+        unresolved=figures["unresolved"],
+        assumed_uses=counted_uses(campaign, flt).filter(flag_assumed=True).count(),
+        assumed_contractors=figures["assumed"],
+        inquiry=tuple(Tally(r["_e2"], r["n"]) for r in inquiry),
+    )

@@ -1,0 +1,142 @@
+"""What the figures count: the filter, and the uses and contractor scores it selects."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Exists, F, OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce, NullIf
+
+from survey.models import (
+    Campaign,
+    Contract,
+    IntermediaryAlias,
+    Response,
+    Submission,
+    Use,
+)
+from survey.scoring import Band
+
+BANDS = tuple(reversed(Band.ORDER))  # critical first
+TIERS = (*BANDS, "none_attested", "unresolved")
+HIGH_RISK = (Band.CRITICAL, Band.HIGH)
+
+
+@dataclass(frozen=True)
+class Filter:
+    """The dashboard's filters, as kept in its URL; empty means "all"."""
+
+    program: str = ""
+    band: str = ""
+    channel: str = ""
+    intermediary: str = ""
+    classification: str = ""
+    status: str = ""
+    include_drafts: bool = False
+
+    KEYS = ("program", "band", "channel", "intermediary", "classification", "status")
+
+    @classmethod
+    def from_query(cls, params: Mapping[str, Any]) -> Filter:
+        """From a query string; a value that is not a plausible code is dropped."""
+        values = {
+            key: str(params.get(key) or "").strip()[:200]
+            for key in cls.KEYS
+            if "\x00" not in str(params.get(key) or "")
+        }
+        if values.get("band") not in ("", *BANDS):
+            values["band"] = ""
+        if values.get("status") not in ("", *Response.Status.values):
+            values["status"] = ""
+        drafts = str(params.get("drafts") or "") in ("1", "on", "true")
+        return cls(**values, include_drafts=drafts)
+
+    def query(self) -> dict[str, str]:
+        """The filter as query-string parameters (for links that keep it)."""
+        params = {key: getattr(self, key) for key in self.KEYS if getattr(self, key)}
+        if self.include_drafts:
+            params["drafts"] = "1"
+        return params
+
+    @property
+    def narrows_uses(self) -> bool:
+        return any(
+            (
+                self.program,
+                self.band,
+                self.channel,
+                self.intermediary,
+                self.classification,
+            )
+        )
+
+
+# Sources ------------------------------------------------------------------------------
+
+
+def _alias() -> Subquery:
+    aliases = IntermediaryAlias.objects.filter(key=OuterRef("intermediary_key"))
+    return Subquery(aliases.values("platform")[:1])
+
+
+def platform() -> Coalesce:
+    """A use's intermediary platform: an admin's alias for its name, else the name's key."""
+    return Coalesce(_alias(), F("intermediary_key"))
+
+
+def counted_uses(campaign: Campaign, flt: Filter) -> QuerySet[Use]:
+    """The uses the dependency figures count, narrowed by the filter."""
+    if flt.include_drafts:
+        uses = Use.objects.filter(
+            response__campaign=campaign, response__route="dependence"
+        )
+    else:
+        uses = Use.attested.filter(
+            response__campaign=campaign,
+            submission__latest=True,
+            submission__route="dependence",
+        )
+    uses = uses.exclude(response__status=Response.Status.WITHDRAWN)
+    if flt.status:
+        uses = uses.filter(response__status=flt.status)
+    if flt.band:
+        uses = uses.filter(band=flt.band)
+    if flt.channel:
+        uses = uses.filter(channel=flt.channel)
+    if flt.classification:
+        uses = uses.filter(classification=flt.classification)
+    if flt.program:
+        uses = uses.filter(
+            Exists(
+                Contract.objects.filter(uses=OuterRef("pk"), program_key=flt.program)
+            )
+        )
+    if flt.intermediary:
+        uses = uses.alias(_platform=platform()).filter(_platform=flt.intermediary)
+    return uses
+
+
+def counted_scores(campaign: Campaign, flt: Filter) -> QuerySet[Any]:
+    """One row of scores per counted contractor: its last Submission, or with drafts its
+    live Response. Both have the same score columns (models.scores.ResponseScores)."""
+    if flt.include_drafts:
+        rows: QuerySet[Any] = Response.objects.filter(campaign=campaign).exclude(
+            status=Response.Status.WITHDRAWN
+        )
+        response_path, override = "pk", "override_band"
+    else:
+        rows = Submission.objects.filter(
+            response__campaign=campaign, latest=True
+        ).exclude(response__status=Response.Status.WITHDRAWN)
+        response_path, override = "response", "response__override_band"
+    if flt.status:
+        rows = rows.filter(
+            **{"status" if flt.include_drafts else "response__status": flt.status}
+        )
+    if flt.narrows_uses:
+        rows = rows.filter(
+            Exists(counted_uses(campaign, flt).filter(response=OuterRef(response_path)))
+        )
+    return rows.annotate(effective_tier=Coalesce(NullIf(override, Value("")), "tier"))
