@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
 
 from django.core.exceptions import ValidationError
@@ -32,8 +33,14 @@ def next_weekday_at(now: datetime, weekday: int, at: time, zone: str) -> datetim
     return candidate
 
 
+@cache
+def known_zones() -> frozenset[str]:
+    """The IANA zone names (read from disk once)."""
+    return frozenset(available_timezones())
+
+
 def validate_time_zone(value: str) -> None:
-    if value not in available_timezones():
+    if value not in known_zones():
         raise ValidationError(
             _("%(zone)s is not a known time zone."), params={"zone": value}
         )
@@ -62,5 +69,7 @@ def describe(instant: datetime, zone: str) -> str:
     utc = instant.astimezone(UTC)
     text = f"{date_format(local, 'D j M Y, H:i')} {zone_label(zone)}"
     if zone != "UTC":
-        text += f" ({date_format(utc, 'H:i')} UTC)"
+        # The UTC date too when it is another day: "20:00 ET (Sat 01:00 UTC)".
+        day = "" if utc.date() == local.date() else f"{date_format(utc, 'D')} "
+        text += f" ({day}{date_format(utc, 'H:i')} UTC)"
     return text

@@ -86,14 +86,6 @@ class Edit:
     question_ids: Sequence[str]
     overwrite: frozenset[str] = frozenset()
 
-    def preview(self, current: Mapping[str, Any]) -> dict[str, Any]:
-        """The answers as they would stand with every posted value taken (for show-if)."""
-        after = {
-            **current,
-            **{q: self.posted[q] for q in self.question_ids if q in self.posted},
-        }
-        return {qid: value for qid, value in after.items() if value is not None}
-
     def only(self, question_ids: Iterable[str]) -> Edit:
         """This edit limited to some questions (the others keep what is stored)."""
         keep = set(question_ids)

@@ -32,7 +32,8 @@ class RequestGuardMiddleware:
     """Refuse, in one place, requests that no page of this site serves.
 
     - Methods other than GET, HEAD and POST (TRACE, PUT, ...): 405, for the admin too.
-    - A NUL character anywhere in the path, query string, form fields or cookies: 400.
+    - A NUL character anywhere in the path, query string, headers, form fields or
+      cookies: 400.
       No URL or answer holds one, and PostgreSQL refuses it in text, so letting it
       through turns a lookup into a 500 and loses the audit event. The refusal itself is
       audited as access.denied.
@@ -65,6 +66,8 @@ class RequestGuardMiddleware:
 
 def _request_strings(request: HttpRequest) -> Iterator[str]:
     yield request.path_info
+    # Headers too: django-axes stores the user agent of a failed login.
+    yield from (str(v) for k, v in request.META.items() if k.startswith("HTTP_"))
     yield from request.COOKIES.keys()
     yield from request.COOKIES.values()
     for data in (request.GET, request.POST):

@@ -265,12 +265,23 @@ class Questionnaire:
                     kept[question.id] = answers[question.id]
         return kept
 
+    def register_shown(self, org_answers: Mapping[str, Any]) -> bool:
+        """Whether the use register (section D) shows for the organisation's answers."""
+        section = self.use_section
+        return section is not None and self.section_visible(
+            section, self.visible_answers(org_answers)
+        )
+
     def visible_use_answers(
         self, use_answers: Mapping[str, Any], org_answers: Mapping[str, Any]
     ) -> dict[str, Any]:
-        """The answers of one use that count, given the organisation's answers."""
+        """The answers of one use that count, given the organisation's answers.
+
+        None count while the register itself is hidden (B1-B5 all No): the uses are
+        kept in the draft, but neither submitted nor shown.
+        """
         section = self.use_section
-        if section is None:
+        if section is None or not self.register_shown(org_answers):
             return {}
         context = dict(org_answers)
         kept: dict[str, Any] = {}

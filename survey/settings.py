@@ -50,10 +50,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "survey.middleware.ReceivedAtMiddleware",
-    # Before anything queries with what the request carries (the session cookie too).
-    "survey.middleware.RequestGuardMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before anything queries with what the request carries (the session cookie too).
+    "survey.middleware.RequestGuardMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -217,6 +217,12 @@ AXES_USERNAME_CALLABLE = "survey.audit.login_username"
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 10, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
 AXES_RESET_ON_SUCCESS = True
+# Failures during a lockout do not restart it: otherwise anyone who knows an address
+# could keep its owner out through a deadline with a request every few minutes.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# Logins and failures are already audit events; axes' access log would also keep every
+# address and user agent forever.
+AXES_DISABLE_ACCESS_LOG = True
 AXES_LOCKOUT_CALLABLE = "survey.views.locked_out"
 AXES_VERBOSE = False
 

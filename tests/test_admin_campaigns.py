@@ -192,3 +192,40 @@ class DeadlineEntryTests(TestCase):
         )
         with self.assertRaises(ValidationError):
             comment_field.clean(["9999-12-31", "23:59:00"])
+
+
+class ZoneChangeTests(TestCase):
+    def setUp(self) -> None:
+        self.client.force_login(make_admin_officer())
+        self.campaign = make_campaign(
+            opens_at=datetime(2026, 1, 5, 14, 0, tzinfo=UTC),
+            deadline=datetime(2026, 1, 16, 22, 0, tzinfo=UTC),
+        )
+        self.address = reverse("admin:survey_campaign_change", args=[self.campaign.pk])
+
+    def post(self, **changes: str) -> Any:
+        form = self.client.get(self.address).context["adminform"].form
+        data = {
+            name: form[name].value() if name != "reviewers" else []
+            for name in form.fields
+        }
+        data["opens_at"] = "2026-01-05T09:00"
+        data["deadline"] = "2026-01-16T17:00"
+        data["reminder_offsets"] = "[24]"
+        return self.client.post(self.address, {**data, **changes})
+
+    def test_a_new_zone_keeps_the_instants_of_untouched_times(self) -> None:
+        reply = self.post(display_timezone="Europe/Paris")
+        self.assertEqual(reply.status_code, 302)
+        self.campaign.refresh_from_db()
+        self.assertEqual(self.campaign.display_timezone, "Europe/Paris")
+        self.assertEqual(
+            self.campaign.deadline, datetime(2026, 1, 16, 22, 0, tzinfo=UTC)
+        )
+
+    def test_a_time_edited_with_a_zone_change_is_refused(self) -> None:
+        reply = self.post(display_timezone="Europe/Paris", deadline="2026-01-17T17:00")
+        self.assertEqual(reply.status_code, 200)
+        self.assertIn("deadline", reply.context["adminform"].form.errors)
+        self.campaign.refresh_from_db()
+        self.assertEqual(self.campaign.display_timezone, "America/New_York")

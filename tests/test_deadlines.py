@@ -74,3 +74,14 @@ class DescribeTests(SimpleTestCase):
             self.assertEqual(
                 describe(winter, NY), "ven 27 Fév 2026, 17:00 ET (22:00 UTC)"
             )
+
+    def test_the_utc_day_is_named_when_it_is_another_day(self) -> None:
+        from django.utils import translation
+
+        from survey.deadlines import describe
+
+        evening = datetime(2026, 2, 28, 1, 0, tzinfo=UTC)  # Friday 20:00 in New York
+        with translation.override("en"):
+            self.assertEqual(
+                describe(evening, NY), "Fri 27 Feb 2026, 20:00 ET (Sat 01:00 UTC)"
+            )

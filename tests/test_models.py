@@ -153,7 +153,7 @@ class UseScoringTests(TestCase):
                 "D18": "task_blocked",
             },
         )
-        use.refresh_derived(questionnaire, {})
+        use.refresh_derived(questionnaire, {"B2": "yes"})
         use.save()
         use.refresh_from_db()
         self.assertEqual(
@@ -176,7 +176,7 @@ class UseScoringTests(TestCase):
             response=response,
             answers={"D13": "not_assessed", "D14": "unknown", "D15": "unknown"},
         )
-        use.refresh_derived(response.campaign.questionnaire.parsed, {})
+        use.refresh_derived(response.campaign.questionnaire.parsed, {"B2": "yes"})
         self.assertEqual(
             (use.c, use.t, use.sub, use.a, use.e, use.r), (4, 4, 4, 0, 4, 4)
         )

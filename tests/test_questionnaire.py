@@ -176,9 +176,10 @@ class ShowIfTests(SimpleTestCase):
         self.assertIn("E3", self.q.visible_answers({**base, "B2": "yes"}))
 
     def test_use_follow_ups_depend_on_the_use(self) -> None:
+        org = {"B2": "yes"}
         use = {"D2": "direct", "D3": "stale", "D16": "easy", "D16a": ["other"]}
         self.assertEqual(
-            self.q.visible_use_answers(use, {}), {"D2": "direct", "D16": "easy"}
+            self.q.visible_use_answers(use, org), {"D2": "direct", "D16": "easy"}
         )
         use = {
             "D2": "embedded",
@@ -186,7 +187,9 @@ class ShowIfTests(SimpleTestCase):
             "D16": "not_substitutable",
             "D16a": ["other"],
         }
-        self.assertEqual(self.q.visible_use_answers(use, {}), use)
+        self.assertEqual(self.q.visible_use_answers(use, org), use)
+        # While the register is hidden (no screening Yes), no use answer counts.
+        self.assertEqual(self.q.visible_use_answers(use, {"B2": "no"}), {})
 
     @translation.override("en")
     def test_attestation_follows_the_route(self) -> None:

@@ -762,3 +762,36 @@ class HiddenAnswersTests(ContractorTestCase):
                 answers = self.fresh().answers
                 for qid in ["A1", "A2", "A3", "A6"]:
                     self.assertEqual(answers.get(qid), self.answers[qid], qid)
+
+
+class HiddenAnswersEdgeTests(ContractorTestCase):
+    """Visibility judged on the answers as merged, and a register hidden at submission."""
+
+    def test_a_stale_page_cannot_clear_what_another_user_hid(self) -> None:
+        Response.objects.filter(pk=self.response.pk).update(
+            answers={"A4": "cage_codes", "A4a": "Parent Holdings"}
+        )
+        path = url("survey-section", self.response, "A")
+        stale = self.page_state(path)
+        # Someone else answers A4 "enterprise": A4a is hidden, and kept.
+        self.client.post(path, {**self.page_state(path), "A4": "enterprise"})
+        # The stale page still shows A4a and sends it cleared.
+        self.client.post(path, {**stale, "A4": "cage_codes", "A4a": ""})
+        answers = self.fresh().answers
+        self.assertEqual(answers["A4"], "enterprise")
+        self.assertEqual(answers["A4a"], "Parent Holdings")
+
+    def test_uses_of_a_hidden_register_are_not_submitted(self) -> None:
+        answers = complete_org_answers(B2="no")  # every screening answer "no"
+        Response.objects.filter(pk=self.response.pk).update(answers=answers)
+        Use.objects.create(response=self.response, answers=complete_use_answers())
+        self.client.force_login(self.a2)
+        reply = self.client.post(url("survey-submit", self.response))
+        self.assertRedirects(reply, url("survey-receipt", self.response))
+        submission = Submission.objects.get(response=self.response)
+        self.assertEqual(submission.uses, [])
+        self.assertEqual(submission.route, "no_dependence")
+        self.assertFalse(Use.objects.filter(response=self.response).exists())
+        self.assertFalse(Use.attested.filter(response=self.response).exists())
+        page = self.client.get(url("survey-export", self.response))
+        self.assertEqual(page.status_code, 200)

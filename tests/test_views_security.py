@@ -15,6 +15,7 @@ from django.core import mail
 from django.db import connection
 from django.test import Client, TestCase, TransactionTestCase
 from django.urls import URLPattern, reverse
+from django.utils import timezone
 
 from survey import urls as survey_urls
 from survey.models import (
@@ -607,6 +608,20 @@ class LoginThrottlingTests(TestCase):
             self.attempt(self.contractor.email, self.PASSWORD)[1].status_code, 302
         )
 
+    def test_failures_during_a_lockout_do_not_prolong_it(self) -> None:
+        start = timezone.now()
+        with time_machine.travel(start, tick=False):
+            self.hammer(self.contractor.email, times=10)
+        with time_machine.travel(start + timedelta(minutes=10), tick=False):
+            self.hammer(self.contractor.email, times=10)
+            self.assertEqual(
+                self.attempt(self.contractor.email, self.PASSWORD)[1].status_code, 429
+            )
+        with time_machine.travel(start + timedelta(minutes=16), tick=False):
+            self.assertEqual(
+                self.attempt(self.contractor.email, self.PASSWORD)[1].status_code, 302
+            )
+
     def test_reviewers_cannot_see_login_attempts(self) -> None:
         self.client.force_login(self.reviewer)
         page = self.client.get(reverse("admin:axes_accessattempt_changelist"))
@@ -698,6 +713,15 @@ class OddRequestTests(TestCase):
         ]:
             with self.subTest(query=query):
                 self.assertIn(admin.get(query).status_code, {200, 302, 400})
+
+    def test_a_nul_in_a_header_is_400_before_the_login_is_counted(self) -> None:
+        from axes.models import AccessAttempt
+
+        reply = Client(HTTP_USER_AGENT="a\x00b").post(
+            reverse("login"), {"username": self.contractor.email, "password": "x"}
+        )
+        self.assertEqual(reply.status_code, 400)
+        self.assertFalse(AccessAttempt.objects.exists())
 
     def test_the_audit_writer_drops_nul_characters(self) -> None:
         event = AuditEvent.record(

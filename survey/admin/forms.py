@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import ZoneInfo
 
 from django import forms
 from django.conf import settings
@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from survey import readable
-from survey.deadlines import describe, validate_instant, zone_label
+from survey.deadlines import describe, known_zones, validate_instant, zone_label
 from survey.models import Campaign, Response, Use
 from survey.scoring import Band
 
@@ -213,9 +213,12 @@ class CampaignForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.shown_zone = (
+            self.instance.display_timezone or settings.DEFAULT_DISPLAY_TIME_ZONE
+        )
         zone = self.data.get(self.add_prefix("display_timezone"))
-        if zone not in available_timezones():
-            zone = self.instance.display_timezone or settings.DEFAULT_DISPLAY_TIME_ZONE
+        if zone not in known_zones():
+            zone = self.shown_zone
         for name in self.ZONED:
             if name not in self.fields:
                 continue
@@ -227,6 +230,36 @@ class CampaignForm(forms.ModelForm):
             )
             field.help_text = _help(field, getattr(self.instance, name, None))
             self.fields[name] = field
+
+    def clean(self) -> dict[str, Any]:
+        """A new time zone keeps the instants of the times left as they were shown.
+
+        The form showed them in the old zone; read in the new one they would silently
+        move. A time edited in the same save as a zone change is ambiguous: refused.
+        """
+        data = super().clean()
+        if not self.instance.pk or data.get("display_timezone") in (
+            None,
+            self.shown_zone,
+        ):
+            return data
+        old = LocalDateTimeField(self.shown_zone)
+        for name in self.ZONED:
+            stored = getattr(self.instance, name)
+            typed = self.data.get(self.add_prefix(name), "")
+            if name not in data or stored is None:
+                continue
+            if old.to_python(typed) == stored:
+                data[name] = stored
+            else:
+                self.add_error(
+                    name,
+                    _(
+                        "Change the time zone and the times in two saves, so that it "
+                        "is clear in which zone this time is meant."
+                    ),
+                )
+        return data
 
     def clean_reminder_offsets(self) -> list[int]:
         # The reminder command trusts this list: whole hours, each at most 60 days.

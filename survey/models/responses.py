@@ -221,23 +221,25 @@ class Response(ReviewWorkflow, ResponseScores):
         with transaction.atomic():
             current = Response.lock_for_write(self.pk, at)
             questionnaire = current.campaign.questionnaire.parsed
-            # A question hidden by the answers as they will stand is not edited: the
-            # browser does not send it, and what it holds is kept for when it shows.
-            shown = questionnaire.shown_ids(edit.preview(current.answers))
-            result = edit.only(shown).apply(
-                current.answers,
-                current.answer_meta,
-                current.version,
-                user.email,
-                at.isoformat(),
-            )
+            state = (current.answers, current.answer_meta, current.version)
+            # A question hidden by the answers as they will stand (after the merge) is
+            # not edited: the browser does not send it, and what it holds is kept for
+            # when it shows again.
+            merged = edit.apply(*state, user.email, at.isoformat())
+            shown = questionnaire.shown_ids(merged.answers)
+            result = edit.only(shown).apply(*state, user.email, at.isoformat())
             if result.changed:
                 # Answers hidden by show-if stay in the draft (they come back when the
                 # question shows again); they count nowhere and are dropped at submission.
                 current.answers = _store_uploads(result.answers, current, None, user)
                 current.answer_meta = result.meta
                 current.touch(at)
-                current.refresh_scores(list(current.uses.all()))
+                # Whether the register (section D) shows depends on these answers.
+                uses = list(current.uses.all())
+                for use in uses:
+                    use.refresh_derived(questionnaire, current.answers)
+                Use.objects.bulk_update(uses, Use.DERIVED_FIELDS)
+                current.refresh_scores(uses)
                 current.save()
                 current.sync_contracts()
                 current.audit_save(user, ip, result.changed)
@@ -416,6 +418,10 @@ class Response(ReviewWorkflow, ResponseScores):
         """Drop hidden answers, score, and keep the numbered, hashed Submission."""
         questionnaire = self.campaign.questionnaire.parsed
         self.answers = questionnaire.visible_answers(self.answers)
+        if not questionnaire.register_shown(self.answers):
+            # No dependence attested: uses left in the draft are dropped with it.
+            Use.objects.filter(pk__in=[u.pk for u in uses]).delete()
+            uses = []
         for use in uses:
             use.answers = questionnaire.visible_use_answers(use.answers, self.answers)
             use.refresh_derived(questionnaire, self.answers)
@@ -716,16 +722,10 @@ class Use(models.Model):
             response = Response.lock_for_write(self.response_id, at)
             current = Use.objects.get(pk=self.pk)
             questionnaire = response.campaign.questionnaire.parsed
-            shown = questionnaire.shown_ids(
-                edit.preview(current.answers), org=response.answers
-            )
-            result = edit.only(shown).apply(
-                current.answers,
-                current.answer_meta,
-                current.version,
-                user.email,
-                at.isoformat(),
-            )
+            state = (current.answers, current.answer_meta, current.version)
+            merged = edit.apply(*state, user.email, at.isoformat())
+            shown = questionnaire.shown_ids(merged.answers, org=response.answers)
+            result = edit.only(shown).apply(*state, user.email, at.isoformat())
             if result.changed:
                 # Hidden answers stay in the draft, as for the organisation's answers.
                 current.answers = _store_uploads(
