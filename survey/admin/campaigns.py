@@ -7,14 +7,16 @@ from collections.abc import Callable
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from survey import progress
+from survey import analytics, progress
+from survey.admin import dashboard
 from survey.admin.audited import AuditedMixin
 from survey.admin.forms import CampaignForm
 from survey.admin.scoping import CampaignScopedAdmin
@@ -63,6 +65,7 @@ class CampaignAdmin(CampaignScopedAdmin):
         "opens_local",
         "deadline_local",
         "response_count",
+        "dashboard_link",
     ]
     list_filter = ["status", "vendor"]
     search_fields = ["title", "slug"]
@@ -86,14 +89,66 @@ class CampaignAdmin(CampaignScopedAdmin):
     def response_count(self, obj: Campaign) -> int:
         return obj._responses  # type: ignore[attr-defined]
 
+    @admin.display(description=_("figures"))
+    def dashboard_link(self, obj: Campaign) -> str:
+        url = reverse("admin:survey_campaign_dashboard", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, _("Dashboard"))
+
     def get_urls(self) -> list[URLPattern]:
-        view: Callable[..., HttpResponse] = self.admin_site.admin_view(
-            self.progress_view
-        )
+        def view(func: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+            return self.admin_site.admin_view(func)
+
         return [
-            path("<path:object_id>/progress/", view, name="survey_campaign_progress"),
+            path(
+                "<path:object_id>/progress/",
+                view(self.progress_view),
+                name="survey_campaign_progress",
+            ),
+            path(
+                "<path:object_id>/dashboard/",
+                view(self.dashboard_view),
+                name="survey_campaign_dashboard",
+            ),
             *super().get_urls(),
         ]
+
+    def dashboard_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """The campaign's figures (survey.analytics); ?format=json gives the same data."""
+        if request.method not in ("GET", "HEAD"):
+            return HttpResponseNotAllowed(["GET", "HEAD"])
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        campaign = self.object_or_404(
+            request,
+            object_id,
+            self.get_queryset(request).select_related("vendor", "questionnaire"),
+        )
+        flt = analytics.Filter.from_query(request.GET)
+        now = timezone.now()
+        figures = analytics.dashboard(campaign, flt, now)
+        if request.GET.get("format") == "json":
+            return JsonResponse(
+                {
+                    "campaign": {
+                        "slug": campaign.slug,
+                        "title": campaign.title,
+                        "vendor": campaign.vendor.name,
+                        "deadline": campaign.deadline.isoformat(),
+                    },
+                    **figures.as_json(),
+                }
+            )
+        return TemplateResponse(
+            request,
+            "admin/survey/campaign/dashboard.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "original": campaign,
+                "title": gettext("Dashboard: %(title)s") % {"title": campaign.title},
+                **dashboard.context(campaign, flt, figures, now, request.path),
+            },
+        )
 
     def progress_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         if not self.has_view_permission(request):
