@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -209,3 +210,37 @@ def test_leaving_the_page_saves_what_was_typed(
         page.wait_for_timeout(100)
     context.close()
     assert response.answers.get("A1") == "Epsilon Labs"
+
+
+def test_reviewer_filters_the_dashboard_and_drills_down(
+    browser: Browser, live_server: Any
+) -> None:
+    from tests.analytics_data import seven_contractors
+    from tests.review_helpers import make_reviewer
+
+    campaign = seven_contractors()
+    reviewer = make_reviewer(campaign)
+    reviewer.set_password(PASSWORD)
+    reviewer.save()
+    context = browser.new_context()
+    page = context.new_page()
+    problems = watch_console(page)
+    log_in(page, live_server.url, reviewer.email)
+    page.goto(
+        f"{live_server.url}{reverse('admin:survey_campaign_dashboard', args=[campaign.pk])}"
+    )
+    expect(page.get_by_role("img", name="Uses by band")).to_be_visible()
+    page.get_by_label("Band", exact=True).select_option("high")
+    page.get_by_role("button", name="Apply").click()
+    expect(page).to_have_url(re.compile(r"band=high"))
+    expect(page.get_by_label("Band", exact=True)).to_have_value("high")
+    bands = page.get_by_role("table", name="Uses by band")
+    expect(bands.get_by_role("row", name="Total")).to_contain_text("2")
+    statuses = page.get_by_role("table", name="Responses")
+    statuses.get_by_role("row", name="Returned for clarification").get_by_role(
+        "link"
+    ).click()
+    expect(page).to_have_url(re.compile(r"/manage/survey/response/.*status__exact="))
+    expect(page.get_by_role("link", name=re.compile("^Foxtrot"))).to_be_visible()
+    context.close()
+    assert problems == []
