@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from unittest import mock
 
 import time_machine
 from django.test import TestCase
@@ -79,3 +80,21 @@ class CampaignProgressTests(TestCase):
         # Two stage cells (in review, escalated) and one status cell.
         self.assertContains(page, "<td>In review</td>", count=3, html=True)
         self.assertContains(page, f"?campaign__id__exact={self.campaign.pk}")
+
+    def test_the_table_is_read_a_page_and_a_stage_at_a_time(self) -> None:
+        now = DEADLINE + timedelta(hours=1)
+        started = progress.campaign_progress(self.campaign, now, only_stage="started")
+        self.assertEqual([r.stage for r in started.rows], ["started", "started"])
+        self.assertEqual(started.non_respondents, 3)  # counts stay campaign-wide
+        with mock.patch.object(progress, "PAGE_SIZE", 3):
+            last = progress.campaign_progress(self.campaign, now, page=99)
+        self.assertEqual((last.page, last.pages, len(last.rows)), (4, 4, 1))
+
+    def test_the_page_shows_submission_times_in_the_campaign_zone(self) -> None:
+        self.client.force_login(make_reviewer(self.campaign))
+        page = self.client.get(
+            reverse("admin:survey_campaign_progress", args=[self.campaign.pk]),
+            {"stage": "submitted"},
+        )
+        self.assertContains(page, "2027-03-05 17:01 EST (22:01 UTC)")
+        self.assertEqual(len(page.context["rows"]), 2)

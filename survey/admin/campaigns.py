@@ -19,6 +19,7 @@ from survey import analytics, progress
 from survey.admin import dashboard
 from survey.admin.audited import AuditedMixin
 from survey.admin.forms import CampaignForm
+from survey.admin.review import local_time
 from survey.admin.scoping import CampaignScopedAdmin
 from survey.deadlines import describe
 from survey.models import (
@@ -154,7 +155,22 @@ class CampaignAdmin(CampaignScopedAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         campaign = self.object_or_404(request, object_id, self.get_queryset(request))
-        state = progress.campaign_progress(campaign, timezone.now())
+        state = progress.campaign_progress(
+            campaign,
+            timezone.now(),
+            page=_page_number(request.GET.get("page")),
+            only_stage=request.GET.get("stage", ""),
+        )
+        zone = campaign.display_timezone
+        # One URL prefix and one time format for the whole table: no reverse() or date
+        # filter per row (a campaign has thousands of them).
+        change = reverse("admin:survey_response_change", args=[0]).replace(
+            "/0/", "/{}/"
+        )
+        rows = [
+            (row, change.format(row.pk), local_time(row.submitted_at, zone))
+            for row in state.rows
+        ]
         return TemplateResponse(
             request,
             "admin/survey/campaign/progress.html",
@@ -164,6 +180,8 @@ class CampaignAdmin(CampaignScopedAdmin):
                 "original": campaign,
                 "title": gettext("Progress: %(title)s") % {"title": campaign.title},
                 "progress": state,
+                "rows": rows,
+                "stage": request.GET.get("stage", ""),
                 "countdown": progress.countdown(state.remaining),
                 "deadline": describe(campaign.deadline, campaign.display_timezone),
                 "audit_url": reverse("admin:survey_auditevent_changelist")
@@ -172,6 +190,13 @@ class CampaignAdmin(CampaignScopedAdmin):
                 + f"?campaign__id__exact={campaign.pk}",
             },
         )
+
+
+def _page_number(value: str | None) -> int:
+    try:
+        return int(value or 1)
+    except ValueError:
+        return 1
 
 
 class MembershipInline(admin.TabularInline):
