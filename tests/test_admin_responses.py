@@ -60,6 +60,25 @@ class ResponseListTests(TestCase):
         self.assertEqual(page.context["cl"].result_count, 14)
         self.assertEqual(len(many), len(few))
 
+    def test_list_query_costs_one_page_not_the_campaign(self) -> None:
+        self.client.force_login(self.reviewer)
+        with CaptureQueriesContext(connection) as captured:
+            page = self.client.get(CHANGELIST)
+        self.assertEqual(page.context["cl"].result_count, 2)
+        listing = [q["sql"] for q in captured if 'FROM "survey_response"' in q["sql"]]
+        self.assertTrue(listing)
+        for sql in listing:
+            # The use count is a correlated subquery; the list itself is not grouped.
+            self.assertNotIn('GROUP BY "survey_response"', sql)
+            self.assertNotIn('"survey_response"."answers"', sql)
+        self.assertEqual([r._uses for r in page.context["cl"].result_list], [1, 1])
+
+    def test_withdrawn_responses_are_never_late(self) -> None:
+        self.late.withdraw(make_admin_officer(), "Invited by mistake")
+        self.client.force_login(self.reviewer)
+        late = self.client.get(CHANGELIST, {"late": "yes"})
+        self.assertEqual(list(late.context["cl"].result_list), [])
+
     def test_list_shows_local_submission_time_and_late_flag(self) -> None:
         self.client.force_login(self.reviewer)
         page = self.client.get(CHANGELIST)

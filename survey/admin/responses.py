@@ -5,8 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
-from django.db.models import Count, F, Q, QuerySet, Value
-from django.db.models.functions import Coalesce, Greatest, NullIf
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, NullIf
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -29,13 +38,8 @@ class LateFilter(admin.SimpleListFilter):
         return [("yes", _("Yes")), ("no", _("No"))]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Response]) -> Any:
-        late = Q(submitted_at__gt=F("_deadline")) | Q(
-            submitted_at__isnull=True, _deadline__lt=timezone.now()
-        )
-        if self.value() == "yes":
-            return queryset.filter(late)
-        if self.value() == "no":
-            return queryset.exclude(late)
+        if self.value() in ("yes", "no"):
+            return queryset.filter(_late=self.value() == "yes")
         return queryset
 
 
@@ -197,18 +201,34 @@ class ResponseAdmin(ReviewMixin, CampaignScopedAdmin):
     inlines = [UseInline]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Response]:
-        return (
+        # Uses are counted by a correlated subquery, not Count("uses"): a GROUP BY over
+        # responses x uses made the list cost the whole campaign instead of one page.
+        uses = (
+            Use.objects.filter(response=OuterRef("pk"))
+            .order_by()
+            .values("response")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        queryset = (
             super()
             .get_queryset(request)
+            .with_deadline()
             .annotate(
-                _uses=Count("uses"),
-                _deadline=Greatest(
-                    F("campaign__deadline"),
-                    Coalesce("extended_deadline", "campaign__deadline"),
+                _uses=Coalesce(Subquery(uses), 0),
+                _late=Case(
+                    When(Response.late_q(timezone.now()), then=Value(True)),
+                    default=Value(False),
+                    output_field=BooleanField(),
                 ),
                 _band=Coalesce(NullIf("override_band", Value("")), "tier"),
             )
         )
+        match = request.resolver_match
+        if match is not None and match.url_name == "survey_response_changelist":
+            # The list shows no answers: keep the JSON columns out of its query.
+            queryset = queryset.defer("answers", "answer_meta")
+        return queryset
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         # Responses come from invitations (the import); answers come from contractors.
@@ -243,10 +263,9 @@ class ResponseAdmin(ReviewMixin, CampaignScopedAdmin):
     def deadline_local(self, obj: Response) -> str:
         return local_time(obj.effective_deadline, obj.campaign.display_timezone)
 
-    @admin.display(description=_("late"), boolean=True)
+    @admin.display(description=_("late"), boolean=True, ordering="_late")
     def is_late(self, obj: Response) -> bool:
-        deadline = obj.effective_deadline
-        return (obj.submitted_at or timezone.now()) > deadline
+        return obj._late  # type: ignore[attr-defined]
 
     @admin.display(description=_("band"), ordering="_band")
     def effective_band(self, obj: Response) -> str:
