@@ -43,6 +43,7 @@ from survey.analytics.lists import (
     policy_constraints,
 )
 from survey.analytics.sources import Filter, counted_scores, counted_uses
+from survey.analytics.totals import Totals, scan
 from survey.analytics.transition import Transition, transition
 from survey.models import Campaign
 
@@ -58,6 +59,7 @@ __all__ = [
     "Share",
     "Status",
     "Tally",
+    "Totals",
     "Transition",
     "UseRow",
     "bands",
@@ -70,6 +72,7 @@ __all__ = [
     "dependency_types",
     "high_risk_uses",
     "policy_constraints",
+    "scan",
     "status",
     "transition",
 ]
@@ -86,6 +89,7 @@ class Dashboard:
     transition: Transition
     high_risk: tuple[UseRow, ...]
     policy: tuple[PolicyRow, ...]
+    policy_total: int
     quality: DataQuality
     scoring_versions: tuple[str, ...] = field(default=())
 
@@ -93,25 +97,27 @@ class Dashboard:
         return _jsonable(asdict(self))
 
 
+POLICY_SHOWN = 50
+
+
 def dashboard(campaign: Campaign, flt: Filter, now: datetime) -> Dashboard:
-    """Every figure of the dashboard, for one campaign and filter."""
+    """Every figure of the dashboard, for one campaign and filter (a dozen queries)."""
+    totals = scan(campaign, flt)
+    progress = status(campaign, now)
+    versions = {totals.uses["oldest_version"], totals.uses["newest_version"]} - {None}
     return Dashboard(
         filter=flt,
-        status=status(campaign, now),
-        dependency=dependency_types(campaign, flt),
-        bands=bands(campaign, flt),
+        status=progress,
+        dependency=dependency_types(campaign, flt, totals),
+        bands=bands(campaign, flt, totals),
         programs=by_program(campaign, flt),
-        channels=channels(campaign, flt),
-        transition=transition(campaign, flt),
+        channels=channels(campaign, flt, totals),
+        transition=transition(campaign, flt, totals),
         high_risk=high_risk_uses(campaign, flt),
-        policy=policy_constraints(campaign, flt),
-        quality=data_quality(campaign, flt, now),
-        scoring_versions=tuple(
-            counted_uses(campaign, flt)
-            .order_by("scoring_version")
-            .values_list("scoring_version", flat=True)
-            .distinct()
-        ),
+        policy=policy_constraints(campaign, flt, limit=POLICY_SHOWN),
+        policy_total=totals.uses["policy_listed"],
+        quality=data_quality(campaign, flt, now, totals, progress),
+        scoring_versions=tuple(sorted(versions)),
     )
 
 

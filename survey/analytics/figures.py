@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from decimal import Decimal
 
@@ -16,10 +16,10 @@ from survey.analytics.sources import (
     TIERS,
     Filter,
     _alias,
-    counted_scores,
     counted_uses,
     platform,
 )
+from survey.analytics.totals import USE_FLAGS, Totals, scan
 from survey.models import Campaign, Contract, Response, Use
 
 TOP_INTERMEDIARIES = 10
@@ -82,22 +82,12 @@ class DependencyTypes:
     unresolved: int
 
 
-def dependency_types(campaign: Campaign, flt: Filter) -> DependencyTypes:
-    """Contractors by how they depend on the vendor (spec §3 Summary; one query)."""
-    dependence = Q(route="dependence")
-    figures = counted_scores(campaign, flt).aggregate(
-        contractors=Count("pk"),
-        none_attested=Count("pk", filter=Q(route="no_dependence")),
-        direct=Count("pk", filter=dependence & Q(flag_direct=True)),
-        indirect_only=Count("pk", filter=dependence & Q(flag_indirect_only=True)),
-        # Dependence through B2-B5 while B1 (a direct relationship) is Unknown.
-        direct_unknown=Count(
-            "pk",
-            filter=dependence & Q(flag_direct=False, flag_indirect_only=False),
-        ),
-        unresolved=Count("pk", filter=Q(route="unresolved")),
-    )
-    return DependencyTypes(**figures)
+def dependency_types(
+    campaign: Campaign, flt: Filter, totals: Totals | None = None
+) -> DependencyTypes:
+    """Contractors by how they depend on the vendor (spec §3 Summary)."""
+    scores = (totals or scan(campaign, flt)).scores
+    return DependencyTypes(**{f.name: scores[f.name] for f in fields(DependencyTypes)})
 
 
 @dataclass(frozen=True)
@@ -111,30 +101,15 @@ class Bands:
     flags: Mapping[str, int]
 
 
-def bands(campaign: Campaign, flt: Filter) -> Bands:
-    """Two queries: one over the uses, one over the contractors."""
-    uses = counted_uses(campaign, flt).aggregate(
-        total=Count("pk"),
-        nss=Count("pk", filter=Q(flag_nss=True)),
-        classified=Count("pk", filter=Q(flag_classified=True)),
-        deliverable=Count("pk", filter=Q(flag_deliverable=True)),
-        policy_friction=Count("pk", filter=Q(flag_policy_friction=True)),
-        assumed=Count("pk", filter=Q(flag_assumed=True)),
-        **{f"b_{b}": Count("pk", filter=Q(band=b)) for b in BANDS},
-    )
-    tiers = counted_scores(campaign, flt).aggregate(
-        **{f"t_{t}": Count("pk", filter=Q(tier=t)) for t in TIERS},
-        **{f"e_{t}": Count("pk", filter=Q(effective_tier=t)) for t in TIERS},
-    )
+def bands(campaign: Campaign, flt: Filter, totals: Totals | None = None) -> Bands:
+    totals = totals or scan(campaign, flt)
+    uses, tiers = totals.uses, totals.scores
     return Bands(
         uses=tuple(Tally(b, uses[f"b_{b}"]) for b in BANDS),
         uses_total=uses["total"],
         tiers=tuple(Tally(t, tiers[f"t_{t}"]) for t in TIERS),
         effective_tiers=tuple(Tally(t, tiers[f"e_{t}"]) for t in TIERS),
-        flags={
-            k: uses[k]
-            for k in ("nss", "classified", "deliverable", "policy_friction", "assumed")
-        },
+        flags={flag: uses[flag] for flag in USE_FLAGS},
     )
 
 
@@ -235,10 +210,10 @@ class Channels:
     uses_total: int
 
 
-def channels(campaign: Campaign, flt: Filter) -> Channels:
-    """Through which channels and platforms the dependence flows (three queries)."""
+def channels(campaign: Campaign, flt: Filter, totals: Totals | None = None) -> Channels:
+    """Through which channels and platforms the dependence flows (two queries)."""
     uses = counted_uses(campaign, flt)
-    total = uses.count()
+    total = (totals or scan(campaign, flt)).uses["total"]
 
     def share(n: int) -> float:
         return round(100 * n / total, 1) if total else 0.0

@@ -6,12 +6,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import CharField, Count, Q, Value
+from django.db.models import CharField, Count, Value
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Coalesce
 
-from survey.analytics.figures import Tally, status
+from survey.analytics.figures import Status, Tally, status
 from survey.analytics.sources import HIGH_RISK, Filter, counted_scores, counted_uses
+from survey.analytics.totals import Totals, scan
 from survey.models import USE_COLUMNS, Campaign
 
 TOP_HIGH_RISK = 20
@@ -81,8 +82,11 @@ class PolicyRow:
     constraint: str  # the D18a text
 
 
-def policy_constraints(campaign: Campaign, flt: Filter) -> tuple[PolicyRow, ...]:
-    """Every use with a policy constraint (D18 ≠ No), with its explanation (one query)."""
+def policy_constraints(
+    campaign: Campaign, flt: Filter, limit: int | None = None
+) -> tuple[PolicyRow, ...]:
+    """The uses with a policy constraint (D18 ≠ No), with its explanation (one query);
+    all of them, or the first `limit` by contractor."""
     rows = (
         counted_uses(campaign, flt)
         .exclude(policy__in=("", "no"))
@@ -90,7 +94,7 @@ def policy_constraints(campaign: Campaign, flt: Filter) -> tuple[PolicyRow, ...]
         .order_by("response__organisation__legal_name", "position")
         .values_list(*_USE_ROW, "_text")
     )
-    return tuple(PolicyRow(UseRow(*row[:-1]), row[-1] or "") for row in rows)
+    return tuple(PolicyRow(UseRow(*row[:-1]), row[-1] or "") for row in rows[:limit])
 
 
 def _follow_up(campaign: Campaign, column: str) -> str:
@@ -117,16 +121,19 @@ class DataQuality:
     inquiry: tuple[Tally, ...]  # E2 status → contractors
 
 
-def data_quality(campaign: Campaign, flt: Filter, now: datetime) -> DataQuality:
-    """What is missing or uncertain (three queries)."""
-    progress = status(campaign, now)
-    scores = counted_scores(campaign, flt)
-    figures = scores.aggregate(
-        unresolved=Count("pk", filter=Q(route="unresolved")),
-        assumed=Count("pk", filter=Q(flag_assumed=True)),
-    )
+def data_quality(
+    campaign: Campaign,
+    flt: Filter,
+    now: datetime,
+    totals: Totals | None = None,
+    progress: Status | None = None,
+) -> DataQuality:
+    """What is missing or uncertain (one query of its own: the inquiry statuses)."""
+    progress = progress or status(campaign, now)
+    totals = totals or scan(campaign, flt)
     inquiry = (
-        scores.annotate(
+        counted_scores(campaign, flt)
+        .annotate(
             _e2=Coalesce(
                 KeyTextTransform(INQUIRY_STATUS, "answers"),
                 Value(""),
@@ -140,8 +147,8 @@ def data_quality(campaign: Campaign, flt: Filter, now: datetime) -> DataQuality:
     return DataQuality(
         non_respondents=progress.non_respondents,
         overdue=progress.overdue,
-        unresolved=figures["unresolved"],
-        assumed_uses=counted_uses(campaign, flt).filter(flag_assumed=True).count(),
-        assumed_contractors=figures["assumed"],
+        unresolved=totals.scores["unresolved"],
+        assumed_uses=totals.uses["assumed"],
+        assumed_contractors=totals.scores["assumed"],
         inquiry=tuple(Tally(r["_e2"], r["n"]) for r in inquiry),
     )

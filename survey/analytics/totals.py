@@ -1,0 +1,105 @@
+"""The two scans most figures read: one aggregate over the counted uses, one over the
+counted contractors. The dashboard runs each once and hands them to every figure."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, Max, Min, Q, Sum
+from django.db.models.fields.json import KeyTextTransform
+
+from survey.analytics.sources import (
+    BANDS,
+    HIGH_RISK,
+    TIERS,
+    Filter,
+    counted_scores,
+    counted_uses,
+)
+from survey.models import Campaign
+from survey.scoring import Band
+
+TRANSITION_BUCKETS = ((30, "≤30"), (90, "31–90"), (180, "91–180"), (365, "181–365"))
+BUCKET_KEYS = (*(key for _high, key in TRANSITION_BUCKETS), ">365", "unknown")
+READINESS_DAYS = (30, 60, 90, 180, 365)
+USE_FLAGS = ("nss", "classified", "deliverable", "policy_friction", "assumed")
+# Question id of definition v1 read from the JSON answers (bindings come with the next
+# campaign's issue): the supplier inquiry's expected completion date.
+INQUIRY_DATE = "E1a"
+
+
+@dataclass(frozen=True)
+class Totals:
+    uses: dict[str, Any]
+    scores: dict[str, Any]
+
+
+def _buckets(prefix: str, extra: Q) -> dict[str, Count]:
+    counts: dict[str, Count] = {}
+    low = -1
+    for high, key in TRANSITION_BUCKETS:
+        counts[f"{prefix}{key}"] = Count(
+            "pk", filter=extra & Q(days__gt=low, days__lte=high)
+        )
+        low = high
+    counts[f"{prefix}>365"] = Count("pk", filter=extra & Q(days__gt=low))
+    counts[f"{prefix}unknown"] = Count("pk", filter=extra & Q(days__isnull=True))
+    return counts
+
+
+def _use_aggregates() -> dict[str, Any]:
+    critical = Q(band=Band.CRITICAL)
+    return {
+        "total": Count("pk"),
+        **{f: Count("pk", filter=Q(**{f"flag_{f}": True})) for f in USE_FLAGS},
+        **{f"b_{b}": Count("pk", filter=Q(band=b)) for b in BANDS},
+        "critical": Count("pk", filter=critical),
+        "cost_sum": Sum("cost"),
+        "unknown_costs": Count("pk", filter=Q(cost__isnull=True)),
+        **_buckets("a", Q()),
+        **_buckets("h", Q(band__in=HIGH_RISK)),
+        **{f"r{d}": Count("pk", filter=Q(days__lte=d)) for d in READINESS_DAYS},
+        **{
+            f"c{d}": Count("pk", filter=critical & Q(days__lte=d))
+            for d in READINESS_DAYS
+        },
+        **{f"sum_{b}": Sum("cost", filter=Q(band=b)) for b in BANDS},
+        **{
+            f"unknown_{b}": Count("pk", filter=Q(band=b, cost__isnull=True))
+            for b in BANDS
+        },
+        "policy_listed": Count("pk", filter=~Q(policy__in=("", "no"))),
+        "oldest_version": Min("scoring_version"),
+        "newest_version": Max("scoring_version"),
+    }
+
+
+def _score_aggregates() -> dict[str, Any]:
+    dependence = Q(route="dependence")
+    return {
+        "contractors": Count("pk"),
+        "none_attested": Count("pk", filter=Q(route="no_dependence")),
+        "direct": Count("pk", filter=dependence & Q(flag_direct=True)),
+        "indirect_only": Count("pk", filter=dependence & Q(flag_indirect_only=True)),
+        # Dependence through B2-B5 while B1 (a direct relationship) is Unknown.
+        "direct_unknown": Count(
+            "pk", filter=dependence & Q(flag_direct=False, flag_indirect_only=False)
+        ),
+        "unresolved": Count("pk", filter=Q(route="unresolved")),
+        "assumed": Count("pk", filter=Q(flag_assumed=True)),
+        **{f"t_{t}": Count("pk", filter=Q(tier=t)) for t in TIERS},
+        **{f"e_{t}": Count("pk", filter=Q(effective_tier=t)) for t in TIERS},
+        # ISO dates sort as text, so the latest is the largest.
+        "latest_inquiry": Max(
+            KeyTextTransform(INQUIRY_DATE, "answers"), filter=dependence
+        ),
+    }
+
+
+def scan(campaign: Campaign, flt: Filter) -> Totals:
+    """Two queries, whatever the campaign's size."""
+    return Totals(
+        uses=counted_uses(campaign, flt).aggregate(**_use_aggregates()),
+        scores=counted_scores(campaign, flt).aggregate(**_score_aggregates()),
+    )
