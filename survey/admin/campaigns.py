@@ -6,7 +6,8 @@ from collections.abc import Callable
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, QuerySet
+from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
@@ -27,6 +28,7 @@ from survey.models import (
     Membership,
     Organisation,
     QuestionnaireVersion,
+    Response,
     Vendor,
 )
 
@@ -84,7 +86,20 @@ class CampaignAdmin(CampaignScopedAdmin):
         return describe(obj.deadline, obj.display_timezone)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Campaign]:
-        return super().get_queryset(request).annotate(_responses=Count("responses"))
+        queryset = super().get_queryset(request)
+        match = request.resolver_match
+        if match is not None and match.url_name == "survey_campaign_changelist":
+            # Only the list shows the count; a correlated subquery, not a GROUP BY
+            # over every response of every campaign.
+            count = (
+                Response.objects.filter(campaign=OuterRef("pk"))
+                .order_by()
+                .values("campaign")
+                .annotate(n=Count("pk"))
+                .values("n")
+            )
+            queryset = queryset.annotate(_responses=Coalesce(Subquery(count), 0))
+        return queryset
 
     @admin.display(description=_("responses"), ordering="_responses")
     def response_count(self, obj: Campaign) -> int:
