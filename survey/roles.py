@@ -25,6 +25,7 @@ _REVIEWER_CODENAMES = {
     "view_reviewcomment",
     "view_attachment",
     "view_contract",
+    "view_scoringversion",
     "view_intermediaryalias",
     "review_response",
 }

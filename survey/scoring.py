@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from math import floor
+from typing import Any
 
 SCORING_VERSION = "2026.1"
 
@@ -42,6 +43,32 @@ class ScoringConfig:
     # 24 = 16 (largest core) x 1.5 (largest multiplier): DRI then spans 0..100.
     normaliser: float = 24.0
     extra_high_use_step: float = 5.0
+
+    EDITABLE = (
+        "time_thresholds",
+        "band_thresholds",
+        "classified_exposure",
+        "classified_bonus",
+        "full_reliance",
+        "full_reliance_bonus",
+        "no_alternative_floor",
+        "extra_high_use_step",
+    )
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], number: int) -> ScoringConfig:
+        """A campaign's numbered version: the defaults with the stored values over them."""
+        values = {k: data[k] for k in cls.EDITABLE if k in data}
+        for key in ("time_thresholds", "band_thresholds"):
+            if key in values:
+                values[key] = tuple(values[key])
+        return cls(version=f"{SCORING_VERSION}.c{number}", **values)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            k: list(v) if isinstance(v, tuple) else v
+            for k, v in ((k, getattr(self, k)) for k in self.EDITABLE)
+        }
 
 
 DEFAULT_CONFIG = ScoringConfig()

@@ -15,6 +15,7 @@ from survey.models import (
     ReminderSent,
     Response,
     ReviewComment,
+    ScoringVersion,
     User,
 )
 from tests.helpers import log_in, make_response
@@ -46,6 +47,9 @@ class AdminPagesTests(TestCase):
         )
         Invitation.issue(submitted.organisation, "new@northwind.example", "preparer")
         IntermediaryAlias.objects.create(key="aws bedrock", platform="Amazon Bedrock")
+        ScoringVersion.objects.create(
+            campaign=submitted.campaign, number=1, config={}, note="Defaults"
+        )
         Attachment.objects.create(
             response=submitted,
             question_id="E1b",

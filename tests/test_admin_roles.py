@@ -21,6 +21,7 @@ from survey.models import (
     ReminderSent,
     Response,
     ReviewComment,
+    ScoringVersion,
     Submission,
     Use,
     User,
@@ -49,6 +50,7 @@ REVIEWER_VIEWS = {
     Attachment,
     Contract,
     IntermediaryAlias,
+    ScoringVersion,
 }
 # Records created only by the application, never typed into the admin.
 NO_ADD = {
@@ -62,7 +64,7 @@ NO_ADD = {
     ReviewComment,
     ReminderSent,
 }
-NO_DELETE = {Submission, AuditEvent, ReminderSent, Contract}
+NO_DELETE = {Submission, AuditEvent, ReminderSent, Contract, ScoringVersion}
 
 
 def url(model: type, view: str, *args: object) -> str:
@@ -122,6 +124,9 @@ class RoleMatrixTests(TestCase):
             Contract: cls.response.contracts.live().first(),
             IntermediaryAlias: IntermediaryAlias.objects.create(
                 key="aws bedrock", platform="Amazon Bedrock"
+            ),
+            ScoringVersion: ScoringVersion.objects.create(
+                campaign=cls.campaign, number=1, config={}, note="Defaults"
             ),
             User: cls.contractor,
             Group: Group.objects.first(),

@@ -5,9 +5,16 @@ from __future__ import annotations
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from survey.admin import accounts, campaigns, invitations, records, responses
+from survey.admin import (
+    accounts,
+    campaigns,
+    invitations,
+    records,
+    responses,
+    scoring,
+)
 
-__all__ = ["accounts", "campaigns", "invitations", "records", "responses"]
+__all__ = ["accounts", "campaigns", "invitations", "records", "responses", "scoring"]
 
 admin.site.site_header = _("Dependency survey – review and administration")
 admin.site.site_title = _("Dependency survey")

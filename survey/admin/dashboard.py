@@ -88,8 +88,12 @@ def context(
     bands = figures.bands
     transition = figures.transition
     bucket = {"unknown": _("Unknown")}
+    in_force = campaign.scoring().version
     return {
         "figures": figures,
+        "scoring_in_force": in_force,
+        "scoring_stale": any(v != in_force for v in figures.scoring_versions),
+        "scoring_url": f"{reverse('admin:survey_scoringversion_add')}?campaign={campaign.pk}",
         "deadline": describe(campaign.deadline, campaign.display_timezone),
         "countdown": countdown(
             campaign.deadline - now if campaign.deadline > now else None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from survey.models.accounts import User, UserManager
 from survey.models.audit import AuditEvent, AuditEventQuerySet
-from survey.models.campaigns import Campaign, default_reminder_offsets
+from survey.models.campaigns import Campaign, ScoringVersion, default_reminder_offsets
 from survey.models.organisations import (
     CAGE_LIST_RE,
     CAGE_RE,
@@ -65,6 +65,7 @@ __all__ = [
     "ResponseQuerySet",
     "ReviewComment",
     "ReviewWorkflow",
+    "ScoringVersion",
     "Submission",
     "Use",
     "User",

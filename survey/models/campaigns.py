@@ -10,6 +10,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from survey import scoring
 from survey.deadlines import MAX_CAMPAIGN_SPAN, validate_instant, validate_time_zone
 from survey.models.questionnaires import QuestionnaireVersion, Vendor
 
@@ -98,7 +99,57 @@ class Campaign(models.Model):
                     {"deadline": _("A campaign may last at most five years.")}
                 )
 
+    def scoring(self) -> scoring.ScoringConfig:
+        """The scoring configuration in force: the campaign's latest version, else the
+        spec's defaults. Read once per instance (a save scores several uses)."""
+        if not hasattr(self, "_scoring"):
+            latest = self.scoring_versions.order_by("-number").first()
+            self._scoring = latest.scoring() if latest else scoring.DEFAULT_CONFIG
+        return self._scoring
+
     def is_open_at(self, instant: Any) -> bool:
         return (
             self.status == self.Status.OPEN and self.opens_at <= instant < self.deadline
         )
+
+
+class ScoringVersion(models.Model):
+    """One numbered version of a campaign's scoring configuration (spec §2.4).
+
+    Versions are never edited: a change adds the next number. Rows keep the version
+    they were scored with (their scoring_version) until `manage.py rescore`.
+    """
+
+    campaign = models.ForeignKey(
+        Campaign,
+        models.CASCADE,
+        related_name="scoring_versions",
+        verbose_name=_("campaign"),
+    )
+    number = models.PositiveIntegerField(_("number"))
+    config = models.JSONField(_("configuration"))
+    note = models.CharField(_("what changed and why"), max_length=300)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        null=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["campaign", "-number"]
+        verbose_name = _("scoring version")
+        verbose_name_plural = _("scoring versions")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "number"], name="one_scoring_version_number"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign.slug} scoring v{self.number}"
+
+    def scoring(self) -> scoring.ScoringConfig:
+        return scoring.ScoringConfig.from_dict(self.config, self.number)

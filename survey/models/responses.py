@@ -518,9 +518,12 @@ class Response(ReviewWorkflow, ResponseScores):
         route = questionnaire.route(answers)
         counted = uses if route == "dependence" else []
         self.route = route
-        self.cdi = scoring.contractor_index(u.dri for u in counted if u.dri is not None)
-        self.tier = scoring.tier(self.cdi, route)
-        self.scoring_version = scoring.SCORING_VERSION
+        config = self.campaign.scoring()
+        self.cdi = scoring.contractor_index(
+            (u.dri for u in counted if u.dri is not None), config
+        )
+        self.tier = scoring.tier(self.cdi, route, config)
+        self.scoring_version = config.version
         self.flag_direct = answers.get(questionnaire.routing.direct) == "yes"
         self.flag_indirect_only = answers.get(
             questionnaire.routing.direct
@@ -749,7 +752,10 @@ class Use(models.Model):
         return result
 
     def refresh_derived(
-        self, questionnaire: qn.Questionnaire, org_answers: dict[str, Any]
+        self,
+        questionnaire: qn.Questionnaire,
+        org_answers: dict[str, Any],
+        config: scoring.ScoringConfig | None = None,
     ) -> None:
         """Copy countable answers to columns and store the factors, DRI and band.
 
@@ -767,7 +773,7 @@ class Use(models.Model):
         self.intermediary_key = name_key(self.intermediary)
         self.days, self.days_unknown = _number(answers.get("D14"), int)
         self.cost, self.cost_unknown = _number(answers.get("D15"), Decimal)
-        self._score(questionnaire, answers)
+        self._score(questionnaire, answers, config or self.response.campaign.scoring())
 
     def link_contracts(
         self,
@@ -783,7 +789,12 @@ class Use(models.Model):
         piids = set(chosen) if isinstance(chosen, list) else set()
         self.contracts.set([c for c in contracts if c.piid in piids])
 
-    def _score(self, questionnaire: qn.Questionnaire, answers: dict[str, Any]) -> None:
+    def _score(
+        self,
+        questionnaire: qn.Questionnaire,
+        answers: dict[str, Any],
+        config: scoring.ScoringConfig,
+    ) -> None:
         # Without a worst case for A (credit) the formula would reward missing answers.
         factors = {"C": 4, "Sub": 4, "A": 0, "E": 4, "R": 4}
         assumed: list[str] = []
@@ -810,16 +821,17 @@ class Use(models.Model):
             r=factors["R"],
             no_alternative=self.alternative == "no",
             assumed=assumed,
+            config=config,
         )
         self.c, self.t, self.sub, self.a = result.c, result.t, result.sub, result.a
         self.s, self.e, self.r, self.m = result.s, result.e, result.r, result.m
         self.dri, self.band = result.dri, result.band
-        self.scoring_version = scoring.SCORING_VERSION
+        self.scoring_version = config.version
         self.assumed_factors = " ".join(result.assumed)
         self.flag_assumed = bool(result.assumed)
         self.flag_nss = self.nss == "yes"
         self.flag_deliverable = self.relationship == "deliverable"
-        self.flag_classified = result.e >= 3
+        self.flag_classified = result.e >= config.classified_exposure
         self.flag_policy_friction = self.policy in FRICTION
 
 
