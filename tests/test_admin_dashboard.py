@@ -47,6 +47,8 @@ class DashboardPageTests(TestCase):
             f'href="{uses}?response__campaign__id__exact={self.campaign.pk}&amp;band__exact=critical"',
         )
         self.assertNotContains(page, "style=")
+        self.assertContains(page, "Classification (D8) by band")
+        self.assertContains(page, "Classified SECRET (IL6 / SIPRNet)")
 
     def test_the_json_holds_the_same_figures_for_the_same_filter(self) -> None:
         self.client.force_login(self.reviewer)

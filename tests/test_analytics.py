@@ -246,3 +246,45 @@ class CampaignFiguresTests(TestCase):
             (flt.band, flt.status, flt.include_drafts), ("", "submitted", True)
         )
         self.assertEqual(flt.query(), {"status": "submitted", "drafts": "1"})
+
+    def test_cross_tabulations_by_classification_function_and_oversight(self) -> None:
+        tables = {(t.row, t.column): t for t in self.figures().crosstabs}
+
+        def cells(row: str, column: str) -> dict[tuple[str, str], int]:
+            table = tables[(row, column)]
+            return {
+                (value, other): n
+                for value, counts in zip(table.rows, table.counts, strict=True)
+                for other, n in zip(table.columns, counts, strict=True)
+                if n
+            }
+
+        self.assertEqual(
+            cells("classification", "band"),
+            {
+                ("secret", "critical"): 1,
+                ("commercial", "high"): 2,
+                ("commercial", "low"): 1,
+            },
+        )
+        self.assertEqual(
+            cells("function", "band"),
+            {
+                ("proposal_communications", "critical"): 1,
+                ("proposal_communications", "high"): 2,
+                ("proposal_communications", "low"): 1,
+            },
+        )
+        self.assertEqual(cells("stage", "band")[("pilot", "high")], 2)
+        self.assertEqual(
+            cells("oversight", "nss"),
+            {("human_review", "yes"): 1, ("human_review", "no"): 3},
+        )
+        self.assertEqual(
+            cells("data", "band"),
+            {
+                ("classified", "critical"): 1,
+                ("proprietary", "high"): 2,
+                ("proprietary", "low"): 1,
+            },
+        )

@@ -14,9 +14,11 @@ from urllib.parse import urlencode
 
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from survey import analytics, charts
 from survey.analytics import Filter
+from survey.analytics.totals import DATA_CATEGORIES
 from survey.deadlines import describe
 from survey.models import USE_COLUMNS, Campaign, Response
 from survey.pages import BAND_LABELS
@@ -33,7 +35,11 @@ class Cell:
 def option_labels(campaign: Campaign, column: str) -> dict[str, str]:
     """Code → label of the use question stored in `column` (channel, classification)."""
     questionnaire = campaign.questionnaire.parsed
-    qid = next((q for q, name in USE_COLUMNS.items() if name == column), "")
+    qid = (
+        DATA_CATEGORIES
+        if column == "data"
+        else next((q for q, name in USE_COLUMNS.items() if name == column), "")
+    )
     section = questionnaire.use_section
     question = next(
         (q for q in (section.questions if section else ()) if q.id == qid), None
@@ -160,6 +166,7 @@ def context(
             _("Uses by days to transition"),
             [(bucket.get(a.key, a.key), a.count) for a in transition.buckets],
         ),
+        "crosstabs": [_crosstab(campaign, table, band) for table in figures.crosstabs],
         "cost_rows": [
             (band[b], cost, unknown) for b, cost, unknown in transition.cost_by_band
         ],
@@ -178,4 +185,31 @@ def context(
         "classification_labels": classes,
         "channel_labels": channel_labels,
         "status_labels": statuses,
+    }
+
+
+CROSSTAB_TITLES = {
+    "classification": gettext_lazy("Classification (D8) by band"),
+    "function": gettext_lazy("Function (D4) by band"),
+    "stage": gettext_lazy("Stage (D10) by band"),
+    "oversight": gettext_lazy("Human oversight (D11) by NSS (D7)"),
+    "data": gettext_lazy("Data categories (D9) by band"),
+}
+
+
+def _crosstab(
+    campaign: Campaign, table: analytics.CrossTab, band: dict[str, str]
+) -> dict[str, Any]:
+    rows = option_labels(campaign, table.row)
+    yes_no = {"yes": _("Yes"), "no": _("No"), "unknown": _("Unknown")}
+    columns = band if table.column == "band" else yes_no
+    return {
+        "id": f"x-{table.row}",
+        "title": str(CROSSTAB_TITLES.get(table.row, table.row)),
+        "columns": [columns.get(c, c) for c in table.columns],
+        "rows": [
+            (rows.get(value, value), counts)
+            for value, counts in zip(table.rows, table.counts, strict=True)
+            if any(counts)
+        ],
     }

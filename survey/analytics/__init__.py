@@ -23,6 +23,7 @@ from typing import Any
 from survey.analytics.figures import (
     Bands,
     Channels,
+    CrossTab,
     DependencyTypes,
     ProgramRow,
     Share,
@@ -31,6 +32,7 @@ from survey.analytics.figures import (
     bands,
     by_program,
     channels,
+    crosstabs,
     dependency_types,
     status,
 )
@@ -50,6 +52,7 @@ from survey.models import Campaign
 __all__ = [
     "Bands",
     "Channels",
+    "CrossTab",
     "Dashboard",
     "DataQuality",
     "DependencyTypes",
@@ -67,6 +70,7 @@ __all__ = [
     "channels",
     "counted_scores",
     "counted_uses",
+    "crosstabs",
     "dashboard",
     "data_quality",
     "dependency_types",
@@ -86,6 +90,7 @@ class Dashboard:
     bands: Bands
     programs: tuple[ProgramRow, ...]
     channels: Channels
+    crosstabs: tuple[CrossTab, ...]
     transition: Transition
     high_risk: tuple[UseRow, ...]
     policy: tuple[PolicyRow, ...]
@@ -112,6 +117,7 @@ def dashboard(campaign: Campaign, flt: Filter, now: datetime) -> Dashboard:
         bands=bands(campaign, flt, totals),
         programs=by_program(campaign, flt),
         channels=channels(campaign, flt, totals),
+        crosstabs=crosstabs(campaign, flt),
         transition=transition(campaign, flt, totals),
         high_risk=high_risk_uses(campaign, flt),
         policy=policy_constraints(campaign, flt, limit=POLICY_SHOWN),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime
@@ -9,6 +11,7 @@ from decimal import Decimal
 
 from django.db import connection
 from django.db.models import Count, F, Min, Q
+from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Coalesce
 
 from survey.analytics.sources import (
@@ -19,7 +22,14 @@ from survey.analytics.sources import (
     counted_uses,
     platform,
 )
-from survey.analytics.totals import USE_FLAGS, Totals, scan
+from survey.analytics.totals import (
+    CROSSTABS,
+    DATA_CATEGORIES,
+    USE_FLAGS,
+    Totals,
+    options,
+    scan,
+)
 from survey.models import Campaign, Contract, Response, Use
 
 TOP_INTERMEDIARIES = 10
@@ -109,7 +119,7 @@ def bands(campaign: Campaign, flt: Filter, totals: Totals | None = None) -> Band
         uses_total=uses["total"],
         tiers=tuple(Tally(t, tiers[f"t_{t}"]) for t in TIERS),
         effective_tiers=tuple(Tally(t, tiers[f"e_{t}"]) for t in TIERS),
-        flags={flag: uses[flag] for flag in USE_FLAGS},
+        flags={flag: uses[f"f_{flag}"] for flag in USE_FLAGS},
     )
 
 
@@ -245,3 +255,60 @@ def channels(campaign: Campaign, flt: Filter, totals: Totals | None = None) -> C
         ),
         uses_total=total,
     )
+
+
+@dataclass(frozen=True)
+class CrossTab:
+    """Uses counted by two answers (spec §3 By classification, By function)."""
+
+    row: str  # the column of the rows: classification, function, stage, oversight, data
+    column: str  # band or nss
+    rows: tuple[str, ...]
+    columns: tuple[str, ...]
+    counts: tuple[tuple[int, ...], ...]
+
+
+def crosstabs(campaign: Campaign, flt: Filter) -> tuple[CrossTab, ...]:
+    """Two GROUP BY queries: the use columns together, and D9's lists by band.
+
+    The groups (a few hundred combinations of codes) are added up here.
+    """
+    uses = counted_uses(campaign, flt).order_by()
+    columns = sorted({c for pair in CROSSTABS for c in pair})
+    cells: Counter[tuple[str, str, str, str]] = Counter()
+    for group in uses.values(*columns).annotate(n=Count("pk")):
+        for row, column in CROSSTABS:
+            cells[(row, group[row], column, group[column])] += group["n"]
+    data = uses.annotate(_data=KeyTextTransform(DATA_CATEGORIES, "answers"))
+    for band, text, n in (
+        data.values("band", "_data")
+        .annotate(n=Count("pk"))
+        .values_list("band", "_data", "n")
+    ):
+        for code in _codes(text):
+            cells[("data", code, "band", band)] += n
+    tables = []
+    for row, column in (*CROSSTABS, ("data", "band")):
+        rows, others = options(campaign, row), options(campaign, column)
+        tables.append(
+            CrossTab(
+                row,
+                column,
+                rows,
+                others,
+                tuple(
+                    tuple(cells[(row, value, column, other)] for other in others)
+                    for value in rows
+                ),
+            )
+        )
+    return tuple(tables)
+
+
+def _codes(text: str | None) -> list[str]:
+    """The codes of a stored multiple choice (its JSON text, as the database gives it)."""
+    try:
+        value = json.loads(text) if text else []
+    except (TypeError, ValueError):
+        return []
+    return [str(v) for v in value] if isinstance(value, list) else []

@@ -148,7 +148,7 @@ def data_quality(
         non_respondents=progress.non_respondents,
         overdue=progress.overdue,
         unresolved=totals.scores["unresolved"],
-        assumed_uses=totals.uses["assumed"],
+        assumed_uses=totals.uses["f_assumed"],
         assumed_contractors=totals.scores["assumed"],
         inquiry=tuple(Tally(r["_e2"], r["n"]) for r in inquiry),
     )

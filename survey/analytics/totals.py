@@ -17,16 +17,26 @@ from survey.analytics.sources import (
     counted_scores,
     counted_uses,
 )
-from survey.models import Campaign
+from survey.models import USE_COLUMNS, Campaign
+from survey.questionnaire import FIXED_OPTIONS
 from survey.scoring import Band
 
 TRANSITION_BUCKETS = ((30, "≤30"), (90, "31–90"), (180, "91–180"), (365, "181–365"))
 BUCKET_KEYS = (*(key for _high, key in TRANSITION_BUCKETS), ">365", "unknown")
 READINESS_DAYS = (30, 60, 90, 180, 365)
 USE_FLAGS = ("nss", "classified", "deliverable", "policy_friction", "assumed")
-# Question id of definition v1 read from the JSON answers (bindings come with the next
-# campaign's issue): the supplier inquiry's expected completion date.
+# Question ids of definition v1 read from the JSON answers (bindings come with the next
+# campaign's issue): the supplier inquiry's expected completion date, and the data
+# categories of a use (a multiple choice, so not a column).
 INQUIRY_DATE = "E1a"
+DATA_CATEGORIES = "D9"
+# Cross-tabulations of spec §3: a use column by another (By classification, By function).
+CROSSTABS = (
+    ("classification", "band"),
+    ("function", "band"),
+    ("stage", "band"),
+    ("oversight", "nss"),
+)
 
 
 @dataclass(frozen=True)
@@ -48,11 +58,31 @@ def _buckets(prefix: str, extra: Q) -> dict[str, Count]:
     return counts
 
 
+def options(campaign: Campaign, column: str) -> tuple[str, ...]:
+    """The option codes of the use question stored in `column` (or D9's)."""
+    if column == "band":
+        return BANDS
+    qid = (
+        DATA_CATEGORIES
+        if column == "data"
+        else next((q for q, name in USE_COLUMNS.items() if name == column), "")
+    )
+    section = campaign.questionnaire.parsed.use_section
+    question = (
+        next((q for q in section.questions if q.id == qid), None) if section else None
+    )
+    if question is None:
+        return ()
+    if question.type in FIXED_OPTIONS:
+        return FIXED_OPTIONS[question.type]
+    return tuple(o.value for o in question.options)
+
+
 def _use_aggregates() -> dict[str, Any]:
     critical = Q(band=Band.CRITICAL)
     return {
         "total": Count("pk"),
-        **{f: Count("pk", filter=Q(**{f"flag_{f}": True})) for f in USE_FLAGS},
+        **{f"f_{f}": Count("pk", filter=Q(**{f"flag_{f}": True})) for f in USE_FLAGS},
         **{f"b_{b}": Count("pk", filter=Q(band=b)) for b in BANDS},
         "critical": Count("pk", filter=critical),
         "cost_sum": Sum("cost"),
