@@ -206,7 +206,7 @@ class ZoneChangeTests(TestCase):
     def post(self, **changes: str) -> Any:
         form = self.client.get(self.address).context["adminform"].form
         data = {
-            name: form[name].value() if name != "reviewers" else []
+            name: (form[name].value() or "") if name != "reviewers" else []
             for name in form.fields
         }
         data["opens_at"] = "2026-01-05T09:00"

@@ -20,6 +20,7 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.test import TestCase
 from django.utils import timezone
@@ -287,4 +288,19 @@ class CampaignFiguresTests(TestCase):
                 ("proprietary", "high"): 2,
                 ("proprietary", "low"): 1,
             },
+        )
+
+    def test_readiness_by_the_target_removal_date(self) -> None:
+        transition = self.figures().transition
+        # No date set: 180 days after the deadline, so the same as "within 180 days".
+        self.assertEqual(transition.by_target[1:], (180, 50.0, 0.0))
+        deadline = self.campaign.deadline.astimezone(
+            ZoneInfo(self.campaign.display_timezone)
+        ).date()
+        self.campaign.target_removal_date = deadline + timedelta(days=365)
+        self.campaign.save()
+        transition = self.figures().transition
+        self.assertEqual(
+            transition.by_target,
+            ((deadline + timedelta(days=365)).isoformat(), 365, 75.0, 100.0),
         )

@@ -208,8 +208,16 @@ class CampaignForm(forms.ModelForm):
             "status",
             "require_signed_attestation",
             "reminder_offsets",
+            "target_removal_date",
             "reviewers",
         ]
+        # A plain date input: the admin's calendar widget notes the browser's offset from
+        # the server's time, which means nothing for a date of the campaign's zone.
+        widgets = {
+            "target_removal_date": forms.DateInput(
+                attrs={"type": "date"}, format="%Y-%m-%d"
+            )
+        }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

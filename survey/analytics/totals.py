@@ -78,9 +78,12 @@ def options(campaign: Campaign, column: str) -> tuple[str, ...]:
     return tuple(o.value for o in question.options)
 
 
-def _use_aggregates() -> dict[str, Any]:
+def _use_aggregates(campaign: Campaign) -> dict[str, Any]:
     critical = Q(band=Band.CRITICAL)
+    by_target = Q(days__lte=campaign.days_to_removal)
     return {
+        "r_target": Count("pk", filter=by_target),
+        "c_target": Count("pk", filter=critical & by_target),
         "total": Count("pk"),
         **{f"f_{f}": Count("pk", filter=Q(**{f"flag_{f}": True})) for f in USE_FLAGS},
         **{f"b_{b}": Count("pk", filter=Q(band=b)) for b in BANDS},
@@ -130,6 +133,6 @@ def _score_aggregates() -> dict[str, Any]:
 def scan(campaign: Campaign, flt: Filter) -> Totals:
     """Two queries, whatever the campaign's size."""
     return Totals(
-        uses=counted_uses(campaign, flt).aggregate(**_use_aggregates()),
+        uses=counted_uses(campaign, flt).aggregate(**_use_aggregates(campaign)),
         scores=counted_scores(campaign, flt).aggregate(**_score_aggregates()),
     )

@@ -25,6 +25,8 @@ class Transition:
     median_days: int | None
     p90_days: int | None
     readiness: tuple[tuple[int, float, float], ...]  # days, % of uses, % of Critical
+    # By the campaign's target removal date: (date, days after the deadline, %, %).
+    by_target: tuple[str, int, float, float]
     cost_by_band: tuple[tuple[str, Decimal, int], ...]  # band, Σ cost, unknown costs
     cost_total: Decimal
     unknown_costs: int
@@ -53,6 +55,12 @@ def transition(
                 pct(figures[f"c{d}"], figures["critical"]),
             )
             for d in READINESS_DAYS
+        ),
+        by_target=(
+            campaign.removal_target.isoformat(),
+            campaign.days_to_removal,
+            pct(figures["r_target"], figures["total"]),
+            pct(figures["c_target"], figures["critical"]),
         ),
         cost_by_band=tuple(
             (b, _money(figures[f"sum_{b}"]), figures[f"unknown_{b}"]) for b in BANDS

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -66,6 +68,16 @@ class Campaign(models.Model):
         default=default_reminder_offsets,
         blank=True,
     )
+    target_removal_date = models.DateField(
+        _("target removal date"),
+        null=True,
+        blank=True,
+        validators=[validate_instant],
+        help_text=_(
+            "When the vendor would have to be gone; the readiness curve counts the uses "
+            "that can move by then. Empty: 180 days after the deadline."
+        ),
+    )
     reviewers = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
         blank=True,
@@ -98,6 +110,20 @@ class Campaign(models.Model):
                 raise ValidationError(
                     {"deadline": _("A campaign may last at most five years.")}
                 )
+
+    @property
+    def removal_target(self) -> date:
+        """The target removal date, or 180 days after the deadline (in its zone)."""
+        if self.target_removal_date:
+            return self.target_removal_date
+        local = self.deadline.astimezone(ZoneInfo(self.display_timezone))
+        return local.date() + timedelta(days=180)
+
+    @property
+    def days_to_removal(self) -> int:
+        """Days from the deadline (when transitions can start) to the removal target."""
+        local = self.deadline.astimezone(ZoneInfo(self.display_timezone))
+        return max(0, (self.removal_target - local.date()).days)
 
     def scoring(self) -> scoring.ScoringConfig:
         """The scoring configuration in force: the campaign's latest version, else the
