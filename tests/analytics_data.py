@@ -1,6 +1,6 @@
 """A campaign of seven contractors whose figures are written out by hand in the tests.
 
-Seven contractors (see CampaignFiguresTests.setUpTestData):
+Seven contractors, built by seven_contractors():
 - Alpha, submitted, direct (B1): a Critical use (direct, two PIIDs of one program,
   $1,000, 200 days, NSS, classified, deliverable) and a Low use (Amazon Bedrock
   (GovCloud), programs Ground Vehicles and Ship Maintenance, cost unknown, 14 days,

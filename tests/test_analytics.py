@@ -1,18 +1,7 @@
 """Campaign figures against a small data set whose figures are written out by hand.
 
-Seven contractors (see CampaignFiguresTests.setUpTestData):
-- Alpha, submitted, direct (B1): a Critical use (direct, two PIIDs of one program,
-  $1,000, 200 days, NSS, classified, deliverable) and a Low use (Amazon Bedrock
-  (GovCloud), programs Ground Vehicles and Ship Maintenance, cost unknown, 14 days,
-  task blocked);
-- Bravo, submitted, indirect only, override Critical: a High use (AWS Bedrock, Ground
-  Vehicles under another PIID, $500, 60 days);
-- Charlie, submitted, no dependence;
-- Delta, a draft: a Medium use (Avionics, $100, 30 days);
-- Echo, submitted then withdrawn: a Critical use, counted nowhere;
-- Foxtrot, submitted with a High use (Subco Y, Radar, $2,000, 400 days, reliance not
-  assessed), then returned and its live use amended to Critical;
-- Golf, invited, nothing yet.
+The seven contractors are described in tests/analytics_data.py; every expected figure
+below was counted from that description, not computed by the code under test.
 """
 
 from __future__ import annotations
