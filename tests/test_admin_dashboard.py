@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import timedelta
 
 from django.db import connection
@@ -39,16 +41,60 @@ class DashboardPageTests(TestCase):
         responses = reverse("admin:survey_response_changelist")
         self.assertContains(
             page,
-            f'href="{responses}?campaign__id__exact={self.campaign.pk}&amp;status__exact=returned"',
+            f'href="{responses}?campaign__id__exact={self.campaign.pk}'
+            '&amp;status__exact=returned"',
         )
         uses = reverse("admin:survey_use_changelist")
         self.assertContains(
             page,
-            f'href="{uses}?response__campaign__id__exact={self.campaign.pk}&amp;band__exact=critical"',
+            f'href="{uses}?response__campaign__id__exact={self.campaign.pk}'
+            '&amp;rows=attested&amp;band__exact=critical"',
         )
         self.assertNotContains(page, "style=")
         self.assertContains(page, "Classification (D8) by band")
         self.assertContains(page, "Classified SECRET (IL6 / SIPRNet)")
+
+    def test_every_drill_down_link_opens_its_admin_list(self) -> None:
+        self.client.force_login(self.reviewer)
+        page = self.client.get(dashboard_url(self.campaign)).content.decode()
+        links = set(
+            re.findall(r'href="(/manage/survey/(?:response|use)/\?[^"]+)"', page)
+        )
+        self.assertGreater(len(links), 20)
+        for link in sorted(links):
+            with self.subTest(link=link):
+                # An unknown filter makes the admin redirect to ?e=1 instead.
+                self.assertEqual(self.client.get(html.unescape(link)).status_code, 200)
+        # The lists behind the figures hold exactly the rows counted.
+        figures = analytics.dashboard(self.campaign, analytics.Filter(), timezone.now())
+        for figure, expected in [
+            ("all", figures.dependency.contractors),
+            ("direct", figures.dependency.direct),
+            ("indirect_only", figures.dependency.indirect_only),
+            ("band:critical", 2),
+            ("tier:critical", 1),
+        ]:
+            with self.subTest(figure=figure):
+                listing = self.client.get(
+                    reverse("admin:survey_response_changelist"),
+                    {"campaign__id__exact": self.campaign.pk, "attested": figure},
+                )
+                self.assertEqual(listing.context["cl"].result_count, expected)
+        uses = self.client.get(
+            reverse("admin:survey_use_changelist"),
+            {
+                "response__campaign__id__exact": self.campaign.pk,
+                "rows": "attested",
+                "band__exact": "high",
+            },
+        )
+        self.assertEqual(
+            sorted(u.name for u in uses.context["cl"].result_list),
+            ["Code review", "Signal triage"],
+        )
+        copy = uses.context["cl"].result_list[0]
+        page = reverse("admin:survey_use_change", args=[copy.pk])
+        self.assertEqual(self.client.get(page).status_code, 200)
 
     def test_the_json_holds_the_same_figures_for_the_same_filter(self) -> None:
         self.client.force_login(self.reviewer)

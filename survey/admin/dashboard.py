@@ -63,8 +63,16 @@ class Links:
         query = {"campaign__id__exact": self.campaign, **params}
         return f"{self.responses}?{urlencode(query)}"
 
+    def counted(self, figure: str, **live: str) -> str:
+        """The responses behind a contractor figure: as submitted, or with drafts live."""
+        if self.flt.include_drafts:
+            return self.response_list(**live)
+        return self.response_list(attested=figure)
+
     def use_list(self, **params: str) -> str:
         query: dict[str, Any] = {"response__campaign__id__exact": self.campaign}
+        if not self.flt.include_drafts:
+            query["rows"] = "attested"
         for key, lookup in [
             ("band", "band__exact"),
             ("channel", "channel__exact"),
@@ -92,6 +100,7 @@ def context(
     classes = option_labels(campaign, "classification")
     band = {key: str(label) for key, label in BAND_LABELS.items()}
     bands = figures.bands
+    dependency = figures.dependency
     transition = figures.transition
     bucket = {"unknown": _("Unknown")}
     in_force = campaign.scoring().version
@@ -125,8 +134,47 @@ def context(
             Cell(band[t.key], t.count, links.use_list(band__exact=t.key))
             for t in bands.uses
         ],
+        "dependency_rows": [
+            Cell(
+                _("Contractors counted"), dependency.contractors, links.counted("all")
+            ),
+            Cell(
+                _("No dependence attested"),
+                dependency.none_attested,
+                links.counted("none_attested", route__exact="no_dependence"),
+            ),
+            Cell(
+                _("Direct relationship"),
+                dependency.direct,
+                links.counted("direct", flag_direct__exact="1"),
+            ),
+            Cell(
+                _("Indirect only"),
+                dependency.indirect_only,
+                links.counted("indirect_only", flag_indirect_only__exact="1"),
+            ),
+            Cell(
+                _("Dependence, direct relationship unknown"),
+                dependency.direct_unknown,
+                links.counted(
+                    "direct_unknown",
+                    route__exact="dependence",
+                    flag_direct__exact="0",
+                    flag_indirect_only__exact="0",
+                ),
+            ),
+            Cell(
+                _("Unresolved"),
+                dependency.unresolved,
+                links.counted("unresolved", route__exact="unresolved"),
+            ),
+        ],
         "tier_rows": [
-            (band[t.key], t.count, e.count)
+            (
+                band[t.key],
+                Cell("", t.count, links.counted(f"tier:{t.key}", tier__exact=t.key)),
+                Cell("", e.count, links.counted(f"band:{t.key}", band=t.key)),
+            )
             for t, e in zip(bands.tiers, bands.effective_tiers, strict=True)
         ],
         "band_chart": charts.bars(
@@ -135,9 +183,19 @@ def context(
             [(band[t.key], t.count) for t in bands.uses],
         ),
         "channel_rows": [
-            Cell(channel_labels.get(s.key, s.key) or _("(not answered)"), s)
+            Cell(
+                channel_labels.get(s.key, s.key) or _("(not answered)"),
+                s,
+                links.use_list(channel__exact=s.key),
+            )
             for s in figures.channels.channels
         ],
+        "intermediary_rows": [
+            Cell(i.label, i, links.use_list(q=i.label))
+            for i in figures.channels.intermediaries
+        ],
+        "assumed_url": links.use_list(flag_assumed__exact="1"),
+        "unresolved_url": links.counted("unresolved", route__exact="unresolved"),
         "channel_chart": charts.bars(
             "channels",
             _("Share of uses by channel"),
@@ -166,7 +224,9 @@ def context(
             _("Uses by days to transition"),
             [(bucket.get(a.key, a.key), a.count) for a in transition.buckets],
         ),
-        "crosstabs": [_crosstab(campaign, table, band) for table in figures.crosstabs],
+        "crosstabs": [
+            _crosstab(campaign, table, band, links) for table in figures.crosstabs
+        ],
         "cost_rows": [
             (band[b], cost, unknown) for b, cost, unknown in transition.cost_by_band
         ],
@@ -198,17 +258,32 @@ CROSSTAB_TITLES = {
 
 
 def _crosstab(
-    campaign: Campaign, table: analytics.CrossTab, band: dict[str, str]
+    campaign: Campaign, table: analytics.CrossTab, band: dict[str, str], links: Links
 ) -> dict[str, Any]:
     rows = option_labels(campaign, table.row)
     yes_no = {"yes": _("Yes"), "no": _("No"), "unknown": _("Unknown")}
     columns = band if table.column == "band" else yes_no
+
+    def url(value: str, other: str) -> str:
+        # D9 is a multiple choice, not a column: its cells have no admin list behind.
+        if table.row == "data":
+            return ""
+        return links.use_list(
+            **{f"{table.row}__exact": value, f"{table.column}__exact": other}
+        )
+
     return {
         "id": f"x-{table.row}",
         "title": str(CROSSTAB_TITLES.get(table.row, table.row)),
         "columns": [columns.get(c, c) for c in table.columns],
         "rows": [
-            (rows.get(value, value), counts)
+            (
+                rows.get(value, value),
+                [
+                    Cell("", n, url(value, other) if n else "")
+                    for other, n in zip(table.columns, counts, strict=True)
+                ],
+            )
             for value, counts in zip(table.rows, table.counts, strict=True)
             if any(counts)
         ],

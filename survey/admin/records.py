@@ -7,6 +7,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.http import FileResponse, HttpRequest
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
@@ -20,6 +21,7 @@ from survey.models import (
     Contract,
     IntermediaryAlias,
     ReminderSent,
+    Response,
     ReviewComment,
     Submission,
     Use,
@@ -69,6 +71,19 @@ class ReminderSentAdmin(ReadOnlyAdmin):
     list_select_related = ["response__organisation", "response__campaign"]
 
 
+class RowsFilter(admin.SimpleListFilter):
+    """Live rows (being edited), or the copies the dashboard counts (as submitted)."""
+
+    title = _("rows")
+    parameter_name = "rows"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("attested", _("Counted in the figures (as submitted)"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Use]) -> Any:
+        return queryset  # UseAdmin.get_queryset chose the rows
+
+
 @admin.register(Use)
 class UseAdmin(CampaignScopedAdmin):
     campaign_path = "response__campaign"
@@ -88,10 +103,30 @@ class UseAdmin(CampaignScopedAdmin):
         "channel",
         "classification",
         "function",
+        "stage",
+        "oversight",
+        "nss",
+        "flag_assumed",
+        RowsFilter,
         ("response__campaign", admin.RelatedOnlyFieldListFilter),
     ]
     search_fields = ["name", "intermediary", "response__organisation__legal_name"]
     list_select_related = ["response__organisation", "response__campaign"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Use]:
+        # Use.objects holds the live rows; the copies kept at submission are what the
+        # dashboard counts. The list shows either; a use's own page opens both.
+        match = request.resolver_match
+        listing = match is not None and match.url_name == "survey_use_changelist"
+        if listing and request.GET.get("rows") != "attested":
+            return super().get_queryset(request)
+        rows = Use._base_manager.all()
+        if listing:
+            rows = Use.attested.filter(submission__latest=True).exclude(
+                response__status=Response.Status.WITHDRAWN
+            )
+        return self.scope(request, rows.order_by(*self.get_ordering(request)))
+
     readonly_fields = [f.name for f in Use._meta.fields]
 
     def has_add_permission(self, request: HttpRequest) -> bool:

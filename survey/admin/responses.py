@@ -10,6 +10,7 @@ from django.db.models import (
     Case,
     Count,
     OuterRef,
+    Q,
     QuerySet,
     Subquery,
     Value,
@@ -26,7 +27,7 @@ from django.utils.translation import gettext_lazy as _
 from survey import readable
 from survey.admin.review import SIMPLE_VERBS, ReviewMixin, local_time
 from survey.admin.scoping import CampaignScopedAdmin
-from survey.models import AuditEvent, Response, Use
+from survey.models import AuditEvent, Response, Submission, Use
 from survey.scoring import Band
 
 
@@ -57,6 +58,49 @@ class BandFilter(admin.SimpleListFilter):
         if self.value():
             return queryset.filter(_band=self.value())
         return queryset
+
+
+class AttestedFilter(admin.SimpleListFilter):
+    """The responses a dashboard figure counts: by their last submission's scores."""
+
+    title = _("counted in the figures")
+    parameter_name = "attested"
+    FIGURES = {
+        "all": Q(),
+        "none_attested": Q(route="no_dependence"),
+        "direct": Q(route="dependence", flag_direct=True),
+        "indirect_only": Q(route="dependence", flag_indirect_only=True),
+        "direct_unknown": Q(
+            route="dependence", flag_direct=False, flag_indirect_only=False
+        ),
+        "unresolved": Q(route="unresolved"),
+    }
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [
+            ("all", _("Counted (last submission)")),
+            ("none_attested", _("No dependence attested")),
+            ("direct", _("Direct relationship")),
+            ("indirect_only", _("Indirect only")),
+            ("unresolved", _("Unresolved")),
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Response]) -> Any:
+        value = self.value() or ""
+        if not value:
+            return queryset
+        latest = Submission.objects.filter(latest=True)
+        counted = queryset.exclude(status=Response.Status.WITHDRAWN)
+        kind, _sep, tier = value.partition(":")
+        if kind == "tier":  # the computed tier as submitted
+            return counted.filter(pk__in=latest.filter(tier=tier).values("response"))
+        if kind == "band":  # the tier that counts: an override, else as submitted
+            submitted = latest.filter(response=OuterRef("pk")).values("tier")[:1]
+            return counted.annotate(
+                _counted_band=Coalesce(NullIf("override_band", Value("")), submitted)
+            ).filter(_counted_band=tier)
+        figure = self.FIGURES.get(value, Q(pk__in=[]))
+        return counted.filter(pk__in=latest.filter(figure).values("response"))
 
 
 class UseInline(admin.TabularInline):
@@ -120,6 +164,11 @@ class ResponseAdmin(ReviewMixin, CampaignScopedAdmin):
         "status",
         BandFilter,
         LateFilter,
+        AttestedFilter,
+        "tier",
+        "route",
+        "flag_direct",
+        "flag_indirect_only",
         "flag_nss",
         "flag_classified",
         "flag_deliverable",

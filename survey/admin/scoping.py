@@ -23,7 +23,10 @@ class CampaignScopedAdmin(AuditedMixin, admin.ModelAdmin):
     campaign_path_multi = False
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
-        queryset = super().get_queryset(request)
+        return self.scope(request, super().get_queryset(request))
+
+    def scope(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        """The rows of `queryset` within the user's campaigns."""
         if roles.sees_every_campaign(request.user):
             return queryset
         lookup = {f"{self.campaign_path}__in": roles.assigned_campaigns(request.user)}
