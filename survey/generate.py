@@ -291,10 +291,11 @@ def _batch(
         ),
         batch_size=BATCH,
     )
-    skip = {"id", "uuid", "submission"}
+    skip = {"id", "uuid", "submission", "counted_in"}
     copies = [
         Use(
             submission=s,
+            counted_in_id=campaign.pk,
             **{
                 f.attname: getattr(u, f.attname)
                 for f in Use._meta.concrete_fields

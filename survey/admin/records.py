@@ -21,7 +21,6 @@ from survey.models import (
     Contract,
     IntermediaryAlias,
     ReminderSent,
-    Response,
     ReviewComment,
     Submission,
     Use,
@@ -122,9 +121,7 @@ class UseAdmin(CampaignScopedAdmin):
             return super().get_queryset(request)
         rows = Use._base_manager.all()
         if listing:
-            rows = Use.attested.filter(submission__latest=True).exclude(
-                response__status=Response.Status.WITHDRAWN
-            )
+            rows = Use.attested.filter(counted_in__isnull=False)
         return self.scope(request, rows.order_by(*self.get_ordering(request)))
 
     readonly_fields = [f.name for f in Use._meta.fields]

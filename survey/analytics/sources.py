@@ -91,14 +91,12 @@ def counted_uses(campaign: Campaign, flt: Filter) -> QuerySet[Use]:
     if flt.include_drafts:
         uses = Use.objects.filter(
             response__campaign=campaign, response__route="dependence"
-        )
+        ).exclude(response__status=Response.Status.WITHDRAWN)
     else:
-        uses = Use.attested.filter(
-            response__campaign=campaign,
-            submission__latest=True,
-            submission__route="dependence",
-        )
-    uses = uses.exclude(response__status=Response.Status.WITHDRAWN)
+        # The copies of each response's last submission while it is not withdrawn
+        # (Use.counted_in, kept by submit and withdraw). Copies exist only where the
+        # register showed, i.e. on the route "dependence".
+        uses = Use.attested.filter(counted_in=campaign)
     if flt.status:
         uses = uses.filter(response__status=flt.status)
     if flt.band:

@@ -477,10 +477,13 @@ class Response(ReviewWorkflow, ResponseScores):
             for c in self.contracts.live()
         )
         by_piid = {c.piid: c for c in contracts}
-        skip = {"id", "uuid", "submission"}
+        # The copies of earlier submissions stop counting; these count instead.
+        Use.attested.filter(response=self).update(counted_in=None)
+        skip = {"id", "uuid", "submission", "counted_in"}
         copies = Use.objects.bulk_create(
             Use(
                 submission=submission,
+                counted_in_id=self.campaign_id,
                 **{
                     f.attname: getattr(use, f.attname)
                     for f in Use._meta.concrete_fields
@@ -600,6 +603,16 @@ class Use(models.Model):
         blank=True,
         related_name="attested_uses",
         verbose_name=_("submission"),
+    )
+    # On a copy, while the figures count it (its submission is the response's last and
+    # the response is not withdrawn): the dashboard then reads one indexed column.
+    counted_in = models.ForeignKey(
+        Campaign,
+        models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("counted in the figures of"),
     )
     position = models.PositiveIntegerField(_("position"), default=1)
     version = models.PositiveIntegerField(

@@ -84,8 +84,12 @@ class ReviewWorkflow:
     def withdraw(self, user: User, reason: str) -> None:
         if not reason.strip():
             raise ValidationError(_("Give a reason for withdrawing."))
+        from survey.models.responses import Use  # Avoids an import cycle.
+
         with transaction.atomic():
             self._transition("withdraw", user, reason=reason)
+            # A withdrawn response counts nowhere, its attested uses included.
+            Use.attested.filter(response=self).update(counted_in=None)
 
     def return_for_clarification(
         self, user: User, comments: list[tuple[str, Use | None, str]]
