@@ -231,6 +231,8 @@ def _batch(
         answers: dict[str, Any] = {}
         fixed = {**_screening(q, route, rng), "A1": org.legal_name, "A2": org.uei}
         for section in q.sections:
+            if status == Response.Status.INVITED:
+                break  # nobody has answered an invitation yet
             if section.repeatable or not q.section_visible(section, answers):
                 continue
             answers.update(answers_for.fill(section, answers, fixed))
@@ -261,7 +263,8 @@ def _batch(
                 use = Use(response=response, position=position, answers=use_answers)
                 use.refresh_derived(q, answers)
                 uses.append(use)
-        response.refresh_scores(uses)
+        if answers:
+            response.refresh_scores(uses)
         responses.append(response)
         live.append(uses)
     Response.objects.bulk_create(responses, batch_size=BATCH)

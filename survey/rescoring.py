@@ -22,9 +22,12 @@ class Rescored:
 
 
 def rescore(campaign: Campaign, actor: Any = None) -> Rescored:
-    """Score every use, response and submission of the campaign again; audited.
+    """Score the live rows and the last submission of every response again; audited.
 
-    Answers are not touched, nor edit versions: only the derived columns change.
+    Answers and edit versions are not touched, only derived columns. Each chunk of
+    responses is row-locked in its own transaction, so a contractor's save is never
+    overwritten with scores of older answers, and saves wait for one chunk at most.
+    Earlier submissions keep the scores they were submitted with.
     """
     campaign = Campaign.objects.select_related("questionnaire").get(pk=campaign.pk)
     config = campaign.scoring()
@@ -41,60 +44,66 @@ def rescore(campaign: Campaign, actor: Any = None) -> Rescored:
             if use.band != before:
                 changed[f"{before or '—'}→{use.band}"] += 1
 
-    with transaction.atomic():
-        responses = (
-            Response.objects.filter(campaign=campaign)
-            .prefetch_related("uses")
-            .order_by("pk")
-        )
-        for chunk in _chunks(responses):
-            uses = []
+    # Untouched invitations have no scores to recompute (no answer routes them).
+    pks = list(
+        Response.objects.filter(campaign=campaign)
+        .exclude(answers={})
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    for first in range(0, len(pks), CHUNK):
+        with transaction.atomic():
+            chunk = list(
+                Response.objects.select_for_update(of=("self",))
+                .filter(pk__in=pks[first : first + CHUNK])
+                .prefetch_related(
+                    "uses",
+                    Prefetch(
+                        "submissions",
+                        queryset=Submission.objects.filter(
+                            latest=True
+                        ).prefetch_related(
+                            Prefetch(
+                                "attested_uses",
+                                queryset=Use.attested.order_by("position"),
+                            )
+                        ),
+                        to_attr="last",
+                    ),
+                )
+            )
+            live: list[Use] = []
+            copies: list[Use] = []
+            submissions: list[Submission] = []
             for response in chunk:
                 response.campaign = campaign  # one instance: its scoring is read once
-                live = list(response.uses.all())
-                score(live, response.answers)
-                response.refresh_scores(live)
-                uses += live
-            Use.objects.bulk_update(uses, Use.DERIVED_FIELDS)
-            Response.objects.bulk_update(chunk, Response.DERIVED_FIELDS)
-        submissions = (
-            Submission.objects.filter(response__campaign=campaign)
-            .prefetch_related(
-                Prefetch("attested_uses", queryset=Use.attested.order_by("position"))
-            )
-            .order_by("pk")
-        )
-        for chunk in _chunks(submissions):
-            uses = []
-            for submission in chunk:
-                copies = list(submission.attested_uses.all())
-                score(copies, submission.answers)
-                as_submitted = Response(campaign=campaign, answers=submission.answers)
-                as_submitted.refresh_scores(copies)
-                for name in Response.DERIVED_FIELDS:
-                    setattr(submission, name, getattr(as_submitted, name))
-                uses += copies
+                uses = list(response.uses.all())
+                score(uses, response.answers)
+                response.refresh_scores(uses)
+                live += uses
+                for submission in response.last:
+                    attested = list(submission.attested_uses.all())
+                    score(attested, submission.answers)
+                    as_submitted = Response(
+                        campaign=campaign, answers=submission.answers
+                    )
+                    as_submitted.refresh_scores(attested)
+                    for name in Response.DERIVED_FIELDS:
+                        setattr(submission, name, getattr(as_submitted, name))
+                    copies += attested
+                    submissions.append(submission)
+            Use.objects.bulk_update(live, Use.DERIVED_FIELDS)
             # Use.objects is the live rows only: the copies are updated through theirs.
-            Use.attested.bulk_update(uses, Use.DERIVED_FIELDS)
-            Submission.objects.bulk_update(chunk, Submission.DERIVED_FIELDS)
-        AuditEvent.record(
-            "scoring.rescored",
-            actor=actor,
-            obj=campaign,
-            campaign=campaign,
-            version=config.version,
-            uses=count,
-            changed_band=dict(changed),
-        )
+            Use.attested.bulk_update(copies, Use.DERIVED_FIELDS)
+            Response.objects.bulk_update(chunk, Response.DERIVED_FIELDS)
+            Submission.objects.bulk_update(submissions, Submission.DERIVED_FIELDS)
+    AuditEvent.record(
+        "scoring.rescored",
+        actor=actor,
+        obj=campaign,
+        campaign=campaign,
+        version=config.version,
+        uses=count,
+        changed_band=dict(changed),
+    )
     return Rescored(config.version, count, dict(changed))
-
-
-def _chunks(queryset: Any) -> Any:
-    batch: list[Any] = []
-    for row in queryset.iterator(chunk_size=CHUNK):
-        batch.append(row)
-        if len(batch) == CHUNK:
-            yield batch
-            batch = []
-    if batch:
-        yield batch

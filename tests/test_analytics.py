@@ -17,7 +17,7 @@ from django.utils import timezone
 from survey import analytics
 from survey.analytics import Filter
 from survey.models import Use
-from tests.analytics_data import P1, P1B, P3, seven_contractors
+from tests.analytics_data import P1B, P3, seven_contractors
 
 
 def tally(rows: Any) -> dict[str, int]:
@@ -110,7 +110,8 @@ class CampaignFiguresTests(TestCase):
 
     def test_drafts_switch_reads_the_live_rows(self) -> None:
         figures = self.figures(include_drafts=True)
-        self.assertEqual(figures.dependency.contractors, 6)
+        # Golf answered nothing yet: a status figure, not a contractor one.
+        self.assertEqual(figures.dependency.contractors, 5)
         self.assertEqual(
             tally(figures.bands.uses),
             {"critical": 2, "high": 1, "medium": 1, "low": 1},
@@ -122,7 +123,10 @@ class CampaignFiguresTests(TestCase):
             list(programs), ["ground vehicles", "radar", "ship maintenance"]
         )
         ground = programs["ground vehicles"]
-        self.assertEqual(ground.piids, (P3["piid"], P1["piid"], P1B["piid"]))
+        # Three PIIDs, the first and the last named.
+        self.assertEqual(
+            (ground.piids, ground.piid_count), ((P3["piid"], P1B["piid"]), 3)
+        )
         self.assertEqual((ground.contractors, ground.uses), (2, 3))
         self.assertEqual(tally(ground.bands), {"critical": 1, "high": 1, "low": 1})
         self.assertEqual(
@@ -136,6 +140,19 @@ class CampaignFiguresTests(TestCase):
             (1, Decimal("0.00"), 1, 14),
         )
         self.assertEqual(programs["radar"].cost, Decimal("2000.00"))
+
+    def test_a_program_filter_keeps_that_program_only(self) -> None:
+        programs = self.figures(program="ship maintenance").programs
+        self.assertEqual(
+            [(p.program_key, p.uses) for p in programs], [("ship maintenance", 1)]
+        )
+        self.assertEqual(
+            [
+                p.program_key
+                for p in analytics.by_program(self.campaign, Filter(), limit=1)
+            ],
+            ["ground vehicles"],
+        )
 
     def test_channels_and_intermediaries_group_aliases(self) -> None:
         channels = self.figures().channels

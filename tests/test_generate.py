@@ -16,7 +16,14 @@ class GenerateCampaignTests(TestCase):
     @classmethod
     def setUpTestData(cls) -> None:
         out = StringIO()
-        call_command("generate_campaign", "synthetic", responses=60, seed=7, stdout=out)
+        call_command(
+            "generate_campaign",
+            "synthetic",
+            responses=60,
+            seed=7,
+            scratch=True,
+            stdout=out,
+        )
         cls.output = out.getvalue()
         cls.campaign = Campaign.objects.get(slug="synthetic")
 
@@ -59,7 +66,12 @@ class GenerateCampaignTests(TestCase):
 
     def test_the_same_seed_gives_the_same_campaign(self) -> None:
         call_command(
-            "generate_campaign", "again", responses=60, seed=7, stdout=StringIO()
+            "generate_campaign",
+            "again",
+            responses=60,
+            seed=7,
+            scratch=True,
+            stdout=StringIO(),
         )
 
         def answers(slug: str) -> list[object]:

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from survey.editing import Edit
 from survey.models import AuditEvent, ScoringVersion, Submission, Use
-from tests.helpers import make_campaign
+from tests.helpers import make_campaign, make_response
 from tests.review_helpers import USE, make_admin_officer, make_reviewer, make_submitted
 
 ADD = reverse("admin:survey_scoringversion_add")
@@ -44,6 +44,7 @@ class ScoringVersionTests(TestCase):
         # USE: C 2 x S 3 (no alternative), M 1: DRI 25.0, High under the defaults.
         cls.response = make_submitted(cls.campaign)
         cls.officer = make_admin_officer()
+        cls.invited = make_response(cls.campaign)  # nothing answered: nothing to score
 
     def add_version(self, **changes: object) -> object:
         self.client.force_login(self.officer)
@@ -70,6 +71,16 @@ class ScoringVersionTests(TestCase):
         self.assertEqual(
             self.campaign.scoring_versions.first().scoring().version, "2026.1.c2"
         )
+
+    def test_an_odd_campaign_in_the_address_starts_from_the_defaults(self) -> None:
+        self.client.force_login(self.officer)
+        for value in ["abc", "999999", "1 OR 1"]:
+            with self.subTest(value=value):
+                page = self.client.get(ADD, {"campaign": value})
+                self.assertEqual(page.status_code, 200)
+                self.assertEqual(
+                    page.context["adminform"].form.initial["critical"], 50.0
+                )
 
     def test_thresholds_out_of_order_are_refused(self) -> None:
         reply = self.add_version(t2=300)
@@ -106,6 +117,8 @@ class ScoringVersionTests(TestCase):
         self.assertEqual(
             (submission.tier, self.response.tier), ("critical", "critical")
         )
+        self.invited.refresh_from_db()
+        self.assertEqual((self.invited.route, self.invited.tier), ("", ""))
         event = AuditEvent.objects.get(action="scoring.rescored")
         self.assertEqual(event.details["changed_band"], {"high→critical": 2})
         self.assertEqual(live.answers, USE)

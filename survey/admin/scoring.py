@@ -52,12 +52,11 @@ class ScoringVersionForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        campaign = self.initial.get("campaign")
-        current = (
-            Campaign.objects.get(pk=campaign).scoring()
-            if campaign and Campaign.objects.filter(pk=campaign).exists()
-            else DEFAULT_CONFIG
+        campaign = str(self.initial.get("campaign") or "")
+        found = (
+            Campaign.objects.filter(pk=campaign).first() if campaign.isdigit() else None
         )
+        current = found.scoring() if found else DEFAULT_CONFIG
         for name, value in self.values_of(current).items():
             self.initial.setdefault(name, value)
 

@@ -103,19 +103,25 @@ class Dashboard:
 
 
 POLICY_SHOWN = 50
+PROGRAMS_SHOWN = 50
 
 
 def dashboard(campaign: Campaign, flt: Filter, now: datetime) -> Dashboard:
     """Every figure of the dashboard, for one campaign and filter (a dozen queries)."""
     totals = scan(campaign, flt)
     progress = status(campaign, now)
-    versions = {totals.uses["oldest_version"], totals.uses["newest_version"]} - {None}
+    versions = (
+        counted_uses(campaign, Filter(include_drafts=flt.include_drafts))
+        .order_by()
+        .values_list("scoring_version", flat=True)
+        .distinct()
+    )
     return Dashboard(
         filter=flt,
         status=progress,
         dependency=dependency_types(campaign, flt, totals),
         bands=bands(campaign, flt, totals),
-        programs=by_program(campaign, flt),
+        programs=by_program(campaign, flt, limit=PROGRAMS_SHOWN),
         channels=channels(campaign, flt, totals),
         crosstabs=crosstabs(campaign, flt),
         transition=transition(campaign, flt, totals),

@@ -10,7 +10,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Count, F, Min, Q
+from django.db.models import Count, F, Max, Min, Q
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Coalesce
 
@@ -127,7 +127,8 @@ def bands(campaign: Campaign, flt: Filter, totals: Totals | None = None) -> Band
 class ProgramRow:
     program_key: str
     program: str
-    piids: tuple[str, ...]
+    piids: tuple[str, ...]  # the first and the last, by PIID
+    piid_count: int
     contractors: int
     uses: int
     bands: tuple[Tally, ...]
@@ -139,11 +140,15 @@ class ProgramRow:
     deliverable: int
 
 
-def by_program(campaign: Campaign, flt: Filter) -> tuple[ProgramRow, ...]:
+def by_program(
+    campaign: Campaign, flt: Filter, limit: int | None = None
+) -> tuple[ProgramRow, ...]:
     """Which programs break: uses and their figures per program (D5 → A6), two queries.
 
     A use that supports two contracts of one program counts once for that program,
     its cost included, hence the grouping over distinct (program, use) pairs in SQL.
+    With a program filter, only that program's row; `limit` keeps the programs with
+    the most uses.
     """
     counted = counted_uses(campaign, flt).order_by().values("pk")
     uses_sql, uses_params = counted.query.sql_with_params()
@@ -153,6 +158,8 @@ def by_program(campaign: Campaign, flt: Filter) -> tuple[ProgramRow, ...]:
     band_columns = ", ".join(
         "SUM(CASE WHEN u.band = %s THEN 1 ELSE 0 END)" for _b in BANDS
     )
+    only = "AND c.program_key = %s" if flt.program else ""
+    top = f"LIMIT {int(limit)}" if limit else ""
     sql = f"""
         SELECT pu.program_key, MIN(pu.program), COUNT(DISTINCT u.response_id), COUNT(*),
                {band_columns},
@@ -163,30 +170,40 @@ def by_program(campaign: Campaign, flt: Filter) -> tuple[ProgramRow, ...]:
         FROM (
             SELECT c.program_key AS program_key, MIN(c.program) AS program, l.use_id
             FROM {link} l JOIN {contract} c ON c.id = l.contract_id
-            WHERE l.use_id IN ({uses_sql})
+            WHERE l.use_id IN ({uses_sql}) {only}
             GROUP BY c.program_key, l.use_id
         ) pu
         JOIN {use} u ON u.id = pu.use_id
         GROUP BY pu.program_key
         ORDER BY COUNT(*) DESC, pu.program_key
+        {top}
     """
+    params = [*BANDS, *uses_params, *([flt.program] if flt.program else [])]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*BANDS, *uses_params])
+        cursor.execute(sql, params)
         rows = cursor.fetchall()
-    piids: dict[str, list[str]] = {}
-    for key, piid in (
-        Contract.objects.filter(uses__in=counted_uses(campaign, flt))
-        .values_list("program_key", "piid")
-        .distinct()
-        .order_by("program_key", "piid")
+    keys = [row[0] for row in rows]
+    # Many contractors share a program: its PIIDs are counted, and the first and the
+    # last named, in one grouped query.
+    piids: dict[str, tuple[str, ...]] = {}
+    counts: dict[str, int] = {}
+    contracts = Contract.objects.filter(
+        uses__in=counted_uses(campaign, flt), program_key__in=keys
+    )
+    for key, n, first, last in (
+        contracts.values("program_key")
+        .annotate(n=Count("piid", distinct=True), first=Min("piid"), last=Max("piid"))
+        .values_list("program_key", "n", "first", "last")
     ):
-        piids.setdefault(key, []).append(piid)
+        counts[key] = n
+        piids[key] = tuple(dict.fromkeys((first, last)))
     width = len(BANDS)
     return tuple(
         ProgramRow(
             program_key=row[0],
             program=row[1],
             piids=tuple(piids.get(row[0], ())),
+            piid_count=counts.get(row[0], 0),
             contractors=row[2],
             uses=row[3],
             bands=tuple(

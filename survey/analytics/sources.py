@@ -120,8 +120,12 @@ def counted_scores(campaign: Campaign, flt: Filter) -> QuerySet[Any]:
     """One row of scores per counted contractor: its last Submission, or with drafts its
     live Response. Both have the same score columns (models.scores.ResponseScores)."""
     if flt.include_drafts:
-        rows: QuerySet[Any] = Response.objects.filter(campaign=campaign).exclude(
-            status=Response.Status.WITHDRAWN
+        # Invitations nobody has answered yet have no route: they are no contractor
+        # figure yet (the status figures count them).
+        rows: QuerySet[Any] = (
+            Response.objects.filter(campaign=campaign)
+            .exclude(status=Response.Status.WITHDRAWN)
+            .exclude(route="")
         )
         response_path, override = "pk", "override_band"
     else:

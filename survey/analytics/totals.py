@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Max, Min, Q, Sum
+from django.db.models import Count, Max, Q, Sum
 from django.db.models.fields.json import KeyTextTransform
 
 from survey.analytics.sources import (
@@ -103,8 +103,6 @@ def _use_aggregates(campaign: Campaign) -> dict[str, Any]:
             for b in BANDS
         },
         "policy_listed": Count("pk", filter=~Q(policy__in=("", "no"))),
-        "oldest_version": Min("scoring_version"),
-        "newest_version": Max("scoring_version"),
     }
 
 

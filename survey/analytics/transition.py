@@ -37,7 +37,8 @@ def transition(
     campaign: Campaign, flt: Filter, totals: Totals | None = None
 ) -> Transition:
     """How long and how much (one query of its own: the days histogram)."""
-    figures = (totals or scan(campaign, flt)).uses
+    totals = totals or scan(campaign, flt)
+    figures = totals.uses
 
     def pct(n: int, of: int) -> float:
         return round(100 * n / of, 1) if of else 0.0
@@ -67,7 +68,7 @@ def transition(
         ),
         cost_total=_money(figures["cost_sum"]),
         unknown_costs=figures["unknown_costs"],
-        latest_inquiry_date=(totals or scan(campaign, flt)).scores["latest_inquiry"],
+        latest_inquiry_date=totals.scores["latest_inquiry"],
     )
 
 

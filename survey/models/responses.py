@@ -237,7 +237,9 @@ class Response(ReviewWorkflow, ResponseScores):
                 # Whether the register (section D) shows depends on these answers.
                 uses = list(current.uses.all())
                 for use in uses:
-                    use.refresh_derived(questionnaire, current.answers)
+                    use.refresh_derived(
+                        questionnaire, current.answers, current.campaign.scoring()
+                    )
                 Use.objects.bulk_update(uses, Use.DERIVED_FIELDS)
                 current.refresh_scores(uses)
                 current.save()
@@ -324,7 +326,11 @@ class Response(ReviewWorkflow, ResponseScores):
             locked = Response.lock_for_write(self.pk, at)
             last = locked.uses.aggregate(last=models.Max("position"))["last"] or 0
             use = Use(response=locked, position=last + 1)
-            use.refresh_derived(locked.campaign.questionnaire.parsed, locked.answers)
+            use.refresh_derived(
+                locked.campaign.questionnaire.parsed,
+                locked.answers,
+                locked.campaign.scoring(),
+            )
             use.save()
             locked.touch(at)
             locked.refresh_scores(list(locked.uses.all()))
@@ -424,7 +430,7 @@ class Response(ReviewWorkflow, ResponseScores):
             uses = []
         for use in uses:
             use.answers = questionnaire.visible_use_answers(use.answers, self.answers)
-            use.refresh_derived(questionnaire, self.answers)
+            use.refresh_derived(questionnaire, self.answers, self.campaign.scoring())
         Use.objects.bulk_update(uses, ["answers", *Use.DERIVED_FIELDS])
         attestation = self.attestation_text()
         self.refresh_scores(uses)
@@ -750,7 +756,11 @@ class Use(models.Model):
                 current.answer_meta = result.meta
                 current.version += 1
                 current.updated_at = at
-                current.refresh_derived(questionnaire, response.answers)
+                # The locked response's campaign: one read of the scoring in force for
+                # the use and the response alike.
+                current.refresh_derived(
+                    questionnaire, response.answers, response.campaign.scoring()
+                )
                 current.save()
                 current.link_contracts(
                     questionnaire,

@@ -42,7 +42,12 @@ class Command(BaseCommand):
         slug = f"bench-{size}"
         if not Campaign.objects.filter(slug=slug).exists():
             call_command(
-                "generate_campaign", slug, responses=size, seed=seed, stdout=self.stderr
+                "generate_campaign",
+                slug,
+                responses=size,
+                seed=seed,
+                scratch=True,  # make bench runs on a database of its own
+                stdout=self.stderr,
             )
         campaign = Campaign.objects.get(slug=slug)
         self.audit_trail(campaign, size)

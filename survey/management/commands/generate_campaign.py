@@ -6,6 +6,7 @@ import time
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
@@ -32,8 +33,18 @@ class Command(BaseCommand):
         parser.add_argument("--responses", type=int, default=1000)
         parser.add_argument("--seed", type=int, default=1)
         parser.add_argument("--vendor", default="Example AI")
+        parser.add_argument(
+            "--scratch",
+            action="store_true",
+            help="Confirm this is a scratch database (needed when DEBUG is off).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if not settings.DEBUG and not options["scratch"]:
+            raise CommandError(
+                "This adds synthetic organisations and platform aliases: run it on a "
+                "scratch database, with --scratch when DEBUG is off."
+            )
         count = options["responses"]
         if not 1 <= count <= 1_000_000:
             raise CommandError("--responses takes a number from 1 to 1,000,000.")
