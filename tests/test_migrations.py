@@ -94,3 +94,10 @@ class ContractsAndAttestedUsesMigrationTests(TransactionTestCase):
                 [("W56HZV-24-C-0101", "vehicles")],
             )
         self.assertEqual(Contract.objects.filter(submission__isnull=True).count(), 1)
+
+        # 0013: the copies of a last submission count in their campaign's figures.
+        executor = MigrationExecutor(connection)
+        executor.migrate([("survey", "0013_use_counted_in")])
+        later = executor.loader.project_state([("survey", "0013_use_counted_in")]).apps
+        copy = later.get_model("survey", "Use").objects.get(submission__isnull=False)
+        self.assertEqual(copy.counted_in_id, campaign.pk)

@@ -2,18 +2,17 @@
 
 import django.db.models.deletion
 from django.db import migrations, models
+from django.db.models import OuterRef, Subquery
 
 
 def fill(apps, schema_editor):
     """The copies of each response's last submission count, unless it was withdrawn."""
     Use = apps.get_model("survey", "Use")
     Response = apps.get_model("survey", "Response")
-    for response in Response.objects.exclude(status="withdrawn").only(
-        "pk", "campaign_id"
-    ):
-        Use.objects.filter(response=response, submission__latest=True).update(
-            counted_in_id=response.campaign_id
-        )
+    campaign = Response.objects.filter(pk=OuterRef("response_id")).values("campaign_id")
+    Use.objects.filter(submission__latest=True).exclude(
+        response__status="withdrawn"
+    ).update(counted_in_id=Subquery(campaign[:1]))
 
 
 class Migration(migrations.Migration):
