@@ -10,7 +10,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Count, F, Max, Min, Q
+from django.db.models import Count, F, Min, Q
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Coalesce
 
@@ -184,19 +184,26 @@ def by_program(
         rows = cursor.fetchall()
     keys = [row[0] for row in rows]
     # Many contractors share a program: its PIIDs are counted, and the first and the
-    # last named, in one grouped query.
+    # last named, in one grouped query over the same links.
     piids: dict[str, tuple[str, ...]] = {}
     counts: dict[str, int] = {}
-    contracts = Contract.objects.filter(
-        uses__in=counted_uses(campaign, flt), program_key__in=keys
-    )
-    for key, n, first, last in (
-        contracts.values("program_key")
-        .annotate(n=Count("piid", distinct=True), first=Min("piid"), last=Max("piid"))
-        .values_list("program_key", "n", "first", "last")
-    ):
-        counts[key] = n
-        piids[key] = tuple(dict.fromkeys((first, last)))
+    # Driven by the counted uses, as above: filtering on the program keys here made
+    # SQLite start from the contracts and test each against every counted use.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT c.program_key, COUNT(DISTINCT c.piid), MIN(c.piid), MAX(c.piid)
+            FROM {link} l JOIN {contract} c ON c.id = l.contract_id
+            WHERE l.use_id IN ({uses_sql}) {only}
+            GROUP BY c.program_key
+            """,
+            [*uses_params, *([flt.program] if flt.program else [])],
+        )
+        shown = set(keys)
+        for key, n, first, last in cursor.fetchall():
+            if key in shown:
+                counts[key] = n
+                piids[key] = tuple(dict.fromkeys((first, last)))
     width = len(BANDS)
     return tuple(
         ProgramRow(
