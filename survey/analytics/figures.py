@@ -158,8 +158,10 @@ def by_program(
     band_columns = ", ".join(
         "SUM(CASE WHEN u.band = %s THEN 1 ELSE 0 END)" for _b in BANDS
     )
-    only = "AND c.program_key = %s" if flt.program else ""
-    top = f"LIMIT {int(limit)}" if limit else ""
+    # The program filter already narrowed the counted uses; their other programs are
+    # dropped below (a condition on program_key here made SQLite probe every contract
+    # of the program against every counted use).
+    top = f"LIMIT {int(limit)}" if limit and not flt.program else ""
     sql = f"""
         SELECT pu.program_key, MIN(pu.program), COUNT(DISTINCT u.response_id), COUNT(*),
                {band_columns},
@@ -170,7 +172,7 @@ def by_program(
         FROM (
             SELECT c.program_key AS program_key, MIN(c.program) AS program, l.use_id
             FROM {link} l JOIN {contract} c ON c.id = l.contract_id
-            WHERE l.use_id IN ({uses_sql}) {only}
+            WHERE l.use_id IN ({uses_sql})
             GROUP BY c.program_key, l.use_id
         ) pu
         JOIN {use} u ON u.id = pu.use_id
@@ -178,10 +180,9 @@ def by_program(
         ORDER BY COUNT(*) DESC, pu.program_key
         {top}
     """
-    params = [*BANDS, *uses_params, *([flt.program] if flt.program else [])]
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
+        cursor.execute(sql, [*BANDS, *uses_params])
+        rows = [r for r in cursor.fetchall() if not flt.program or r[0] == flt.program]
     keys = [row[0] for row in rows]
     # Many contractors share a program: its PIIDs are counted, and the first and the
     # last named, in one grouped query over the same links.
@@ -194,10 +195,10 @@ def by_program(
             f"""
             SELECT c.program_key, COUNT(DISTINCT c.piid), MIN(c.piid), MAX(c.piid)
             FROM {link} l JOIN {contract} c ON c.id = l.contract_id
-            WHERE l.use_id IN ({uses_sql}) {only}
+            WHERE l.use_id IN ({uses_sql})
             GROUP BY c.program_key
             """,
-            [*uses_params, *([flt.program] if flt.program else [])],
+            uses_params,
         )
         shown = set(keys)
         for key, n, first, last in cursor.fetchall():

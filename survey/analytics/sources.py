@@ -6,12 +6,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Exists, F, OuterRef, QuerySet, Subquery, Value
+from django.db.models import F, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce, NullIf
 
 from survey.models import (
     Campaign,
-    Contract,
     IntermediaryAlias,
     Response,
     Submission,
@@ -106,11 +105,10 @@ def counted_uses(campaign: Campaign, flt: Filter) -> QuerySet[Use]:
     if flt.classification:
         uses = uses.filter(classification=flt.classification)
     if flt.program:
-        uses = uses.filter(
-            Exists(
-                Contract.objects.filter(uses=OuterRef("pk"), program_key=flt.program)
-            )
-        )
+        # An IN list worked out once: a correlated EXISTS per use made SQLite scan the
+        # program's contracts for every use.
+        linked = Use.contracts.through.objects.filter(contract__program_key=flt.program)
+        uses = uses.filter(pk__in=linked.values("use_id"))
     if flt.intermediary:
         uses = uses.alias(_platform=platform()).filter(_platform=flt.intermediary)
     return uses
@@ -119,26 +117,30 @@ def counted_uses(campaign: Campaign, flt: Filter) -> QuerySet[Use]:
 def counted_scores(campaign: Campaign, flt: Filter) -> QuerySet[Any]:
     """One row of scores per counted contractor: its last Submission, or with drafts its
     live Response. Both have the same score columns (models.scores.ResponseScores)."""
-    if flt.include_drafts:
+    model = Response if flt.include_drafts else Submission
+    override = "override_band" if flt.include_drafts else "response__override_band"
+    if flt.narrows_uses:
+        # The owners of the counted uses the filter keeps, found from those uses
+        # alone (they are counted, so their contractor is): with the campaign and
+        # status conditions beside an IN list, SQLite probed the list once per row.
+        owner = "response_id" if flt.include_drafts else "submission_id"
+        rows: QuerySet[Any] = model.objects.filter(
+            pk__in=counted_uses(campaign, flt).values(owner)
+        )
+    elif flt.include_drafts:
         # Invitations nobody has answered yet have no route: they are no contractor
         # figure yet (the status figures count them).
-        rows: QuerySet[Any] = (
+        rows = (
             Response.objects.filter(campaign=campaign)
             .exclude(status=Response.Status.WITHDRAWN)
             .exclude(route="")
         )
-        response_path, override = "pk", "override_band"
     else:
         rows = Submission.objects.filter(
             response__campaign=campaign, latest=True
         ).exclude(response__status=Response.Status.WITHDRAWN)
-        response_path, override = "response", "response__override_band"
     if flt.status:
         rows = rows.filter(
             **{"status" if flt.include_drafts else "response__status": flt.status}
-        )
-    if flt.narrows_uses:
-        rows = rows.filter(
-            Exists(counted_uses(campaign, flt).filter(response=OuterRef(response_path)))
         )
     return rows.annotate(effective_tier=Coalesce(NullIf(override, Value("")), "tier"))
