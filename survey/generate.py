@@ -294,17 +294,8 @@ def _batch(
         ),
         batch_size=BATCH,
     )
-    skip = {"id", "uuid", "submission", "counted_in"}
     copies = [
-        Use(
-            submission=s,
-            counted_in_id=campaign.pk,
-            **{
-                f.attname: getattr(u, f.attname)
-                for f in Use._meta.concrete_fields
-                if f.name not in skip
-            },
-        )
+        u.attested_copy(s)
         for s, (r, uses) in zip(submissions, submitted, strict=True)
         for u in uses
     ]

@@ -249,17 +249,22 @@ class Response(ReviewWorkflow, ResponseScores):
         return result
 
     @staticmethod
+    def locked(pk: int) -> Response:
+        """The response, row-locked for this transaction (its campaign not locked)."""
+        return (
+            Response.objects.select_for_update(of=("self",))
+            .select_related("campaign__questionnaire", "campaign__vendor")
+            .get(pk=pk)
+        )
+
+    @staticmethod
     def lock_for_write(pk: int, at: datetime) -> Response:
         """The response, row-locked for this transaction; Refused unless contractors may write.
 
         The deadline gate and editability are judged on the locked row, never on a copy
         loaded earlier in the request, so that a submit committing meanwhile is seen.
         """
-        locked = (
-            Response.objects.select_for_update(of=("self",))
-            .select_related("campaign__questionnaire")
-            .get(pk=pk)
-        )
+        locked = Response.locked(pk)
         if reason := locked.write_refusal(at):
             raise Refused(reason)
         return locked
@@ -394,11 +399,7 @@ class Response(ReviewWorkflow, ResponseScores):
         cannot slip an incomplete response through.
         """
         with transaction.atomic():
-            locked = (
-                Response.objects.select_for_update(of=("self",))
-                .select_related("campaign__questionnaire", "campaign__vendor")
-                .get(pk=self.pk)
-            )
+            locked = Response.locked(self.pk)
             if locked.submitted_at and not locked.is_editable:
                 return None  # a double click or a resubmitted form: the first stands
             if reason := locked.write_refusal(at):
@@ -485,19 +486,7 @@ class Response(ReviewWorkflow, ResponseScores):
         by_piid = {c.piid: c for c in contracts}
         # The copies of earlier submissions stop counting; these count instead.
         Use.attested.filter(response=self).update(counted_in=None)
-        skip = {"id", "uuid", "submission", "counted_in"}
-        copies = Use.objects.bulk_create(
-            Use(
-                submission=submission,
-                counted_in_id=self.campaign_id,
-                **{
-                    f.attname: getattr(use, f.attname)
-                    for f in Use._meta.concrete_fields
-                    if f.name not in skip
-                },
-            )
-            for use in uses
-        )
+        copies = Use.objects.bulk_create(use.attested_copy(submission) for use in uses)
         links = self.campaign.questionnaire.parsed.contract_links
         if links is None:
             return
@@ -797,6 +786,19 @@ class Use(models.Model):
         self.days, self.days_unknown = _number(answers.get("D14"), int)
         self.cost, self.cost_unknown = _number(answers.get("D15"), Decimal)
         self._score(questionnaire, answers, config or self.response.campaign.scoring())
+
+    def attested_copy(self, submission: Submission) -> Use:
+        """An unsaved copy of this use as submitted, counted in its campaign's figures."""
+        copied = {
+            f.attname: getattr(self, f.attname)
+            for f in Use._meta.concrete_fields
+            if f.name not in ("id", "uuid", "submission", "counted_in")
+        }
+        return Use(
+            submission=submission,
+            counted_in_id=submission.response.campaign_id,
+            **copied,
+        )
 
     def link_contracts(
         self,
