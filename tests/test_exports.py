@@ -64,7 +64,7 @@ class FormulaInjectionTests(TestCase):
                 ]
                 self.assertEqual(a1.value, trigger)
                 self.assertEqual(a1.data_type, "s")
-                if trigger.lstrip(" ").startswith(exports._TRIGGERS):
+                if trigger.lstrip(" ").startswith(exports.TRIGGERS):
                     self.assertTrue(a1.quotePrefix, index)
                 use_row = list(book["Uses"].iter_rows())[1]
                 self.assertEqual(use_row[1].value, trigger)
@@ -78,7 +78,7 @@ class FormulaInjectionTests(TestCase):
         )
         book = load_workbook(BytesIO(build(response)))
         header, row = list(book["Uses"].iter_rows(values_only=True))[:2]
-        by_id = {str(h).split(".")[0]: v for h, v in zip(header, row, strict=True)}
+        by_id = {str(h).split(": ")[0]: v for h, v in zip(header, row, strict=True)}
         self.assertEqual((by_id["D14"], by_id["D15"]), (45, 1250.5))
 
 

@@ -14,11 +14,10 @@ from urllib.parse import urlencode
 
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from survey import analytics, charts
 from survey.analytics import Filter
-from survey.analytics.totals import DATA_CATEGORIES
+from survey.analytics.totals import CROSSTAB_TITLES, DATA_CATEGORIES
 from survey.deadlines import describe
 from survey.models import USE_COLUMNS, Campaign, Response
 from survey.pages import BAND_LABELS
@@ -246,15 +245,6 @@ def context(
         "channel_labels": channel_labels,
         "status_labels": statuses,
     }
-
-
-CROSSTAB_TITLES = {
-    "classification": gettext_lazy("Classification (D8) by band"),
-    "function": gettext_lazy("Function (D4) by band"),
-    "stage": gettext_lazy("Stage (D10) by band"),
-    "oversight": gettext_lazy("Human oversight (D11) by NSS (D7)"),
-    "data": gettext_lazy("Data categories (D9) by band"),
-}
 
 
 def _crosstab(

@@ -20,6 +20,14 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from survey.analytics.detail import (
+    channel_bands,
+    cost_by_contractor,
+    crosstab_contractors,
+    each_high_risk_use,
+    each_policy_constraint,
+    each_quality_issue,
+)
 from survey.analytics.figures import (
     Bands,
     Channels,
@@ -67,13 +75,19 @@ __all__ = [
     "UseRow",
     "bands",
     "by_program",
+    "channel_bands",
     "channels",
+    "cost_by_contractor",
+    "crosstab_contractors",
     "counted_scores",
     "counted_uses",
     "crosstabs",
     "dashboard",
     "data_quality",
     "dependency_types",
+    "each_high_risk_use",
+    "each_policy_constraint",
+    "each_quality_issue",
     "high_risk_uses",
     "policy_constraints",
     "scan",
@@ -106,8 +120,19 @@ POLICY_SHOWN = 50
 PROGRAMS_SHOWN = 50
 
 
-def dashboard(campaign: Campaign, flt: Filter, now: datetime) -> Dashboard:
-    """Every figure of the dashboard, for one campaign and filter (a dozen queries)."""
+def dashboard(
+    campaign: Campaign,
+    flt: Filter,
+    now: datetime,
+    *,
+    programs: int | None = PROGRAMS_SHOWN,
+    policy: int | None = POLICY_SHOWN,
+) -> Dashboard:
+    """Every figure of the dashboard, for one campaign and filter (a dozen queries).
+
+    The workbook asks for every program (`programs=None`) and streams the policy
+    constraints itself (`policy=0`).
+    """
     totals = scan(campaign, flt)
     progress = status(campaign, now)
     versions = (
@@ -121,12 +146,12 @@ def dashboard(campaign: Campaign, flt: Filter, now: datetime) -> Dashboard:
         status=progress,
         dependency=dependency_types(campaign, flt, totals),
         bands=bands(campaign, flt, totals),
-        programs=by_program(campaign, flt, limit=PROGRAMS_SHOWN),
+        programs=by_program(campaign, flt, limit=programs),
         channels=channels(campaign, flt, totals),
         crosstabs=crosstabs(campaign, flt),
         transition=transition(campaign, flt, totals),
         high_risk=high_risk_uses(campaign, flt),
-        policy=policy_constraints(campaign, flt, limit=POLICY_SHOWN),
+        policy=policy_constraints(campaign, flt, limit=policy),
         policy_total=totals.uses["policy_listed"],
         quality=data_quality(campaign, flt, now, totals, progress),
         scoring_versions=tuple(sorted(versions)),

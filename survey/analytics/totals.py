@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db.models import Count, Max, Q, Sum
 from django.db.models.fields.json import KeyTextTransform
+from django.utils.translation import gettext_lazy
 
 from survey.analytics.sources import (
     BANDS,
@@ -37,6 +38,13 @@ CROSSTABS = (
     ("stage", "band"),
     ("oversight", "nss"),
 )
+CROSSTAB_TITLES = {
+    "classification": gettext_lazy("Classification (D8) by band"),
+    "function": gettext_lazy("Function (D4) by band"),
+    "stage": gettext_lazy("Stage (D10) by band"),
+    "oversight": gettext_lazy("Human oversight (D11) by NSS (D7)"),
+    "data": gettext_lazy("Data categories (D9) by band"),
+}
 
 
 @dataclass(frozen=True)

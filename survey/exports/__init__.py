@@ -1,0 +1,20 @@
+"""Excel and CSV exports: one cell writer (cells), question columns (columns), the
+campaign workbook (campaign), a contractor's own download (contractor) and the CSV zip
+(csvzip). The only package that uses openpyxl."""
+
+from __future__ import annotations
+
+from survey.exports.campaign import Options, expected_rows, write, write_csv
+from survey.exports.cells import EXCEL_CELL_LIMIT, TRIGGERS, TRUNCATED
+from survey.exports.contractor import response_workbook
+
+__all__ = [
+    "EXCEL_CELL_LIMIT",
+    "TRIGGERS",
+    "TRUNCATED",
+    "Options",
+    "expected_rows",
+    "response_workbook",
+    "write",
+    "write_csv",
+]

@@ -1,0 +1,241 @@
+"""The one cell writer: every workbook and CSV of the product goes through it.
+
+Rules (spec §3, checklist EX-1/EX-2):
+- a user's string is always stored as text, never as a formula: openpyxl turns a plain
+  string starting with "=" into one, so such strings, and the others that Excel or
+  LibreOffice may read as a formula or a DDE command (+ - @ tab CR LF, full-width
+  forms), become text cells with Excel's quote prefix;
+- characters XML forbids are removed (openpyxl would abort the whole file);
+- text over Excel's cell limit is cut, with a visible marker;
+- sheet titles are unique, at most 31 characters, without []:*?/\\.
+
+Only strings that may carry such things pay for the guard: option labels and codes are
+guarded once per export (Column.label_cells), numbers and dates pass as they are.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import IO, Any
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+
+EXCEL_CELL_LIMIT = 32_767
+TRUNCATED = " […]"
+# Leading characters after which a spreadsheet may start a formula or a DDE command.
+TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
+TITLE_LIMIT = 31
+_TITLE_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
+MONEY = '#,##0.00 "USD"'
+DATE = "yyyy-mm-dd"
+DATETIME = "yyyy-mm-dd hh:mm"
+PERCENT = "0.0"
+
+
+def clean(value: str) -> str:
+    """`value` without XML-illegal characters, cut to Excel's cell limit."""
+    if ILLEGAL_CHARACTERS_RE.search(value):
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
+    if len(value) > EXCEL_CELL_LIMIT:
+        value = value[: EXCEL_CELL_LIMIT - len(TRUNCATED)] + TRUNCATED
+    return value
+
+
+def risky(text: str) -> bool:
+    """Whether a spreadsheet could read `text` as a formula (leading spaces ignored)."""
+    return text.lstrip(" ").startswith(TRIGGERS)
+
+
+def naive_utc(instant: datetime) -> datetime:
+    """openpyxl refuses aware datetimes: UTC, with the zone named in the header."""
+    return instant.astimezone(UTC).replace(tzinfo=None)
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a sheet: its header, width and how its values are written.
+
+    kind: "text" (a user's string: guarded), "label" (strings of the definition or
+    the code: guarded too, cheap to repeat), "number", "money", "percent", "date",
+    "datetime" (naive UTC or local, named in the header).
+    """
+
+    header: str
+    kind: str = "text"
+    width: int = 16
+
+
+class Sheet:
+    """A write-only worksheet with a frozen bold header row, widths, an autofilter and
+    the handling banner; `append` takes plain values and writes them typed."""
+
+    def __init__(
+        self,
+        book: Book,
+        title: str,
+        columns: Sequence[Column],
+        *,
+        header: bool = True,
+    ) -> None:
+        self.ws: WriteOnlyWorksheet = book.workbook.create_sheet(book.title(title))
+        self.title = self.ws.title
+        self.columns = tuple(columns)
+        self.rows = 0  # rows written, the header included
+        self.has_header = header
+        ws = self.ws
+        if header:
+            ws.freeze_panes = "A2"
+        for index, column in enumerate(self.columns, 1):
+            ws.column_dimensions[get_column_letter(index)].width = column.width
+        if book.banner:
+            ws.oddHeader.center.text = book.banner
+            ws.oddFooter.center.text = book.banner
+        self._formats = tuple(_FORMATS.get(c.kind) for c in self.columns)
+        self._texts = tuple(c.kind in ("text", "label") for c in self.columns)
+        if header and self.columns:
+            bold = Font(bold=True)
+            cells = []
+            for column in self.columns:
+                cell = self.text(column.header)
+                cell.font = bold
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+                cells.append(cell)
+            self._append(cells)
+
+    def text(self, value: Any) -> WriteOnlyCell:
+        """A cell holding `value` as inert text."""
+        text = clean(str(value))
+        cell = WriteOnlyCell(self.ws)
+        # Assigned directly: the value setter would read a leading "=" as a formula.
+        cell._value = text
+        cell.data_type = "s"
+        if risky(text):
+            cell.quotePrefix = True
+        return cell
+
+    def guard(self, value: str) -> str | WriteOnlyCell | None:
+        """A string as written: as is when harmless (openpyxl stores it as text)."""
+        if not value:
+            return None
+        if (
+            value[0] in _FIRST_RISKY
+            or len(value) > EXCEL_CELL_LIMIT
+            or ILLEGAL_CHARACTERS_RE.search(value)
+        ):
+            return self.text(value)
+        return value
+
+    def cell(self, value: Any, number_format: str) -> WriteOnlyCell:
+        cell = WriteOnlyCell(self.ws, value=value)
+        cell.number_format = number_format
+        return cell
+
+    def append(self, values: Sequence[Any]) -> None:
+        """One row of plain values, in column order, typed by the columns' kinds."""
+        row: list[Any] = []
+        for value, fmt, is_text in zip(
+            values, self._formats, self._texts, strict=False
+        ):
+            if value is None or value == "":
+                row.append(None)
+            elif isinstance(value, str):
+                row.append(self.guard(value) if is_text else self.text(value))
+            elif isinstance(value, Cell):
+                row.append(value)
+            elif isinstance(value, bool):
+                row.append(int(value))
+            elif isinstance(value, datetime):
+                naive = naive_utc(value) if value.tzinfo is not None else value
+                row.append(self.cell(naive, fmt or DATETIME))
+            elif isinstance(value, date):
+                row.append(self.cell(value, fmt or DATE))
+            elif fmt is not None:
+                row.append(self.cell(value, fmt))
+            elif isinstance(value, Decimal):
+                row.append(float(value))
+            elif isinstance(value, int | float):
+                row.append(value)
+            else:  # a lazy translation, a UUID...
+                row.append(self.guard(str(value)))
+        self._append(row)
+
+    def append_raw(self, row: Sequence[Any]) -> None:
+        """A row already made of guarded strings, numbers and cells (the hot loops)."""
+        self._append(row)
+
+    def _append(self, row: Sequence[Any]) -> None:
+        self.ws.append(row)
+        self.rows += 1
+
+    def close(self) -> None:
+        """The autofilter covers what was written (set last: the range is known now)."""
+        if self.has_header and self.columns and self.rows:
+            last = get_column_letter(len(self.columns))
+            self.ws.auto_filter.ref = f"A1:{last}{self.rows}"
+
+
+_FIRST_RISKY = frozenset(t[0] for t in TRIGGERS) | {" "}
+_FORMATS = {
+    "money": MONEY,
+    "date": DATE,
+    "datetime": DATETIME,
+    "percent": PERCENT,
+}
+
+
+class Book:
+    """A write-only workbook whose sheets get unique, valid titles."""
+
+    def __init__(self, banner: str = "") -> None:
+        self.workbook = Workbook(write_only=True)
+        self.banner = clean(banner)
+        self._titles: set[str] = set()
+        self.sheets: list[Sheet] = []
+
+    def title(self, wanted: str) -> str:
+        base = _TITLE_FORBIDDEN.sub(" ", clean(wanted)).strip(" '") or "Sheet"
+        title, n = base[:TITLE_LIMIT], 1
+        while title.casefold() in self._titles:
+            n += 1
+            suffix = f" ({n})"
+            title = base[: TITLE_LIMIT - len(suffix)] + suffix
+        self._titles.add(title.casefold())
+        return title
+
+    def sheet(
+        self, title: str, columns: Sequence[Column], *, header: bool = True
+    ) -> Sheet:
+        sheet = Sheet(self, title, columns, header=header)
+        self.sheets.append(sheet)
+        return sheet
+
+    def save(self, fileobj: IO[bytes]) -> None:
+        for sheet in self.sheets:
+            sheet.close()
+        self.workbook.save(fileobj)
+
+
+def plain(value: Any) -> Any:
+    """A value for a CSV file: text as the sheet would show it, numbers as numbers."""
+    if value is None:
+        return ""
+    if isinstance(value, Cell):
+        value = value.value
+    if isinstance(value, str):
+        text = clean(value)
+        # CSV has no text type: a leading quote keeps a spreadsheet from evaluating it.
+        return "'" + text if risky(text) else text
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ", timespec="seconds")
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
