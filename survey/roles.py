@@ -28,6 +28,9 @@ _REVIEWER_CODENAMES = {
     "view_scoringversion",
     "view_intermediaryalias",
     "review_response",
+    # Exports of their campaigns: "my exports" and the right to ask for one.
+    "view_exportjob",
+    "add_exportjob",
 }
 
 

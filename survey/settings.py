@@ -46,6 +46,8 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "axes",
+    "django_tasks",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -225,6 +227,17 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_DISABLE_ACCESS_LOG = True
 AXES_LOCKOUT_CALLABLE = "survey.views.locked_out"
 AXES_VERBOSE = False
+
+# Background work (exports) on a real queue shared by every app server: django-tasks'
+# API with django-tasks-db's database backend; `python manage.py db_worker` runs it.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# Exports: download links expire (the worker then deletes the file); a job without
+# progress for EXPORT_STALE_MINUTES lost its worker; none runs past its timeout.
+# Exports of at most EXPORT_INLINE_ROWS detail rows are built at once, in the request.
+EXPORT_LINK_HOURS = env_int("EXPORT_LINK_HOURS", 24, minimum=1)
+EXPORT_STALE_MINUTES = env_int("EXPORT_STALE_MINUTES", 10, minimum=1)
+EXPORT_TIMEOUT_MINUTES = env_int("EXPORT_TIMEOUT_MINUTES", 30, minimum=1)
+EXPORT_INLINE_ROWS = env_int("EXPORT_INLINE_ROWS", 0, minimum=0)
 
 LOGGING = {
     "version": 1,

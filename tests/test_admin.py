@@ -10,6 +10,7 @@ from survey import demo
 from survey.models import (
     Attachment,
     AuditEvent,
+    ExportJob,
     IntermediaryAlias,
     Invitation,
     ReminderSent,
@@ -49,6 +50,9 @@ class AdminPagesTests(TestCase):
         IntermediaryAlias.objects.create(key="aws bedrock", platform="Amazon Bedrock")
         ScoringVersion.objects.create(
             campaign=submitted.campaign, number=1, config={}, note="Defaults"
+        )
+        ExportJob.objects.create(
+            campaign=submitted.campaign, requested_by=cls.superuser
         )
         Attachment.objects.create(
             response=submitted,

@@ -13,6 +13,7 @@ from survey.models import (
     AuditEvent,
     Campaign,
     Contract,
+    ExportJob,
     IntermediaryAlias,
     Invitation,
     Membership,
@@ -51,6 +52,7 @@ REVIEWER_VIEWS = {
     Contract,
     IntermediaryAlias,
     ScoringVersion,
+    ExportJob,
 }
 # Records created only by the application, never typed into the admin.
 NO_ADD = {
@@ -63,8 +65,16 @@ NO_ADD = {
     AuditEvent,
     ReviewComment,
     ReminderSent,
+    ExportJob,
 }
-NO_DELETE = {Submission, AuditEvent, ReminderSent, Contract, ScoringVersion}
+NO_DELETE = {
+    Submission,
+    AuditEvent,
+    ReminderSent,
+    Contract,
+    ScoringVersion,
+    ExportJob,
+}
 
 
 def url(model: type, view: str, *args: object) -> str:
@@ -130,6 +140,10 @@ class RoleMatrixTests(TestCase):
             ),
             User: cls.contractor,
             Group: Group.objects.first(),
+            # Asked for by the reviewer: only its requester may open it.
+            ExportJob: ExportJob.objects.create(
+                campaign=cls.campaign, requested_by=cls.reviewer
+            ),
         }
 
     def login(self, role: str) -> None:
@@ -149,6 +163,12 @@ class RoleMatrixTests(TestCase):
             if model not in REVIEWER_VIEWS or view in ("add", "delete"):
                 return 403
             return 200
+        if model is ExportJob and view in ("change", "history", "delete"):
+            # Nobody opens another person's export, whatever their role; nobody
+            # deletes one (the worker does, on expiry).
+            if role != "reviewer":
+                return 404
+            return 403 if view == "delete" else 200
         if role == "officer" and model is Group:
             # Only superusers manage roles.
             return 403

@@ -398,7 +398,7 @@ class ExportTests(ContractorTestCase):
         self.assertEqual(uses[1][1], "@SUM(1)")
         header = uses[0]
         self.assertEqual(
-            uses[1][header.index(next(h for h in header if h.startswith("D14.")))], 45
+            uses[1][header.index(next(h for h in header if h.startswith("D14: ")))], 45
         )
 
 

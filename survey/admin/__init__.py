@@ -8,13 +8,22 @@ from django.utils.translation import gettext_lazy as _
 from survey.admin import (
     accounts,
     campaigns,
+    exports,
     invitations,
     records,
     responses,
     scoring,
 )
 
-__all__ = ["accounts", "campaigns", "invitations", "records", "responses", "scoring"]
+__all__ = [
+    "accounts",
+    "campaigns",
+    "exports",
+    "invitations",
+    "records",
+    "responses",
+    "scoring",
+]
 
 admin.site.site_header = _("Dependency survey – review and administration")
 admin.site.site_title = _("Dependency survey")

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from survey import analytics, progress
 from survey.admin import dashboard
+from survey.admin import exports as exports_admin
 from survey.admin.audited import AuditedMixin
 from survey.admin.forms import CampaignForm
 from survey.admin.review import local_time
@@ -125,6 +126,11 @@ class CampaignAdmin(CampaignScopedAdmin):
                 view(self.dashboard_view),
                 name="survey_campaign_dashboard",
             ),
+            path(
+                "<path:object_id>/export/",
+                view(self.export_view),
+                name="survey_campaign_export",
+            ),
             *super().get_urls(),
         ]
 
@@ -165,6 +171,13 @@ class CampaignAdmin(CampaignScopedAdmin):
                 **dashboard.context(campaign, flt, figures, now, request.path),
             },
         )
+
+    def export_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """The workbook's options; the dashboard's filters come in the query string."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        campaign = self.object_or_404(request, object_id, self.get_queryset(request))
+        return exports_admin.export_view(self, request, campaign)
 
     def progress_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         if not self.has_view_permission(request):

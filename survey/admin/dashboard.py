@@ -113,6 +113,9 @@ def context(
             campaign.deadline - now if campaign.deadline > now else None
         ),
         "json_url": links.dashboard(base, format="json"),
+        "export_url": links.dashboard(
+            reverse("admin:survey_campaign_export", args=[campaign.pk])
+        ),
         "filters": {
             "bands": [(key, band[key]) for key in analytics.sources.BANDS],
             "statuses": list(Response.Status.choices),

@@ -25,6 +25,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from survey import readable
+from survey.admin import exports as exports_admin
 from survey.admin.review import SIMPLE_VERBS, ReviewMixin, local_time
 from survey.admin.scoping import CampaignScopedAdmin
 from survey.models import AuditEvent, Response, Submission, Use
@@ -187,6 +188,7 @@ class ResponseAdmin(ReviewMixin, CampaignScopedAdmin):
         "escalate_selected",
         "return_selected",
         "reopen_selected",
+        "export_selected",
     ]
     fieldsets = [
         (
@@ -248,6 +250,15 @@ class ResponseAdmin(ReviewMixin, CampaignScopedAdmin):
         "audit_history",
     ]
     inlines = [UseInline]
+
+    def has_export_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("survey.add_exportjob")
+
+    @admin.action(description=_("Export selected responses"), permissions=["export"])
+    def export_selected(
+        self, request: HttpRequest, queryset: QuerySet[Response]
+    ) -> HttpResponse | None:
+        return exports_admin.export_selected(self, request, queryset)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Response]:
         # Uses are counted by a correlated subquery, not Count("uses"): a GROUP BY over

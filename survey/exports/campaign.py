@@ -10,7 +10,7 @@ so memory stays flat in the campaign's size.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from typing import IO, Any
 from zoneinfo import ZoneInfo
@@ -57,8 +57,11 @@ class Options:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Options:
+        known = {f.name for f in fields(Filter)}
         return cls(
-            filter=Filter(**data.get("filter", {})),
+            filter=Filter(
+                **{k: v for k, v in data.get("filter", {}).items() if k in known}
+            ),
             language=data.get("language", "en"),
             codes=bool(data.get("codes")),
             aggregates_only=bool(data.get("aggregates_only")),
@@ -455,23 +458,15 @@ class _Writer:
                     guard(cage),
                     status_cells.get(status),
                     number,
-                    sheet.cell(naive_utc(submitted), DATETIME)
-                    if submitted
-                    else None,
-                    sheet.cell(self.local(submitted), DATETIME)
-                    if submitted
-                    else None,
-                    sheet.cell(naive_utc(reviewed), DATETIME)
-                    if reviewed
-                    else None,
+                    sheet.cell(naive_utc(submitted), DATETIME) if submitted else None,
+                    sheet.cell(self.local(submitted), DATETIME) if submitted else None,
+                    sheet.cell(naive_utc(reviewed), DATETIME) if reviewed else None,
                     guard(reviewer or ""),
                     *(read(answers) for read in readers),
                     uses_n,
                     max_c,
                     max_days,
-                    sheet.cell(float(cost), MONEY)
-                    if cost is not None
-                    else None,
+                    sheet.cell(float(cost), MONEY) if cost is not None else None,
                     cdi,
                     band_cells.get(tier),
                     band_cells.get(override),

@@ -10,6 +10,7 @@ from __future__ import annotations
 from survey.models.accounts import User, UserManager
 from survey.models.audit import AuditEvent, AuditEventQuerySet
 from survey.models.campaigns import Campaign, ScoringVersion, default_reminder_offsets
+from survey.models.exports import ExportJob
 from survey.models.organisations import (
     CAGE_LIST_RE,
     CAGE_RE,
@@ -52,6 +53,7 @@ __all__ = [
     "AuditEventQuerySet",
     "Campaign",
     "Contract",
+    "ExportJob",
     "Incomplete",
     "IntermediaryAlias",
     "Invitation",
