@@ -21,7 +21,9 @@ $(VENV)/.dev-installed: requirements/base.txt requirements/dev.txt | $(PY)
 run: $(VENV)/.base-installed
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py seed_demo
-	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+	@# The export worker runs beside the web server and stops with it.
+	$(PY) manage.py db_worker & worker=$$!; trap "kill $$worker" EXIT INT TERM; \
+		$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 # Browser tests drive Debian's Chromium (Playwright cannot download its own browser here).
 chromium:
@@ -43,10 +45,12 @@ bench: $(VENV)/.base-installed
 ifeq ($(findstring postgres,$(DATABASE_URL)),postgres)
 	$(PY) manage.py migrate --no-input -v0
 	$(PY) manage.py bench --responses $(if $(QUICK),500,10000 100000)
+	$(PY) manage.py bench_export --responses $(if $(QUICK),500,10000)
 else
 	rm -f $(BENCH_SQLITE) $(BENCH_SQLITE)-wal $(BENCH_SQLITE)-shm
 	DATABASE_URL=sqlite:///$(BENCH_SQLITE) $(PY) manage.py migrate --no-input -v0
 	DATABASE_URL=sqlite:///$(BENCH_SQLITE) $(PY) manage.py bench --responses $(if $(QUICK),500,10000)
+	DATABASE_URL=sqlite:///$(BENCH_SQLITE) $(PY) manage.py bench_export --responses $(if $(QUICK),500,10000)
 endif
 
 lint: $(VENV)/.dev-installed

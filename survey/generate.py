@@ -23,6 +23,7 @@ from survey.models import (
     USE_COLUMNS,
     Campaign,
     Contract,
+    IntermediaryAlias,
     Organisation,
     Response,
     Submission,
@@ -217,6 +218,7 @@ def _batch(
     ids: tuple[str, str],
 ) -> int:
     intermediary_id, policy_id = ids
+    aliases = IntermediaryAlias.mapping()
     organisations = Organisation.objects.bulk_create(
         Organisation(
             legal_name=f"Synthetic Contractor {n:06d}", uei=_uei(n), cage_codes=""
@@ -261,7 +263,7 @@ def _batch(
                     fixed_use[policy_id] = "no"  # most uses report no constraint
                 use_answers = answers_for.fill(register, answers, fixed_use)
                 use = Use(response=response, position=position, answers=use_answers)
-                use.refresh_derived(q, answers)
+                use.refresh_derived(q, answers, aliases=aliases)
                 uses.append(use)
         if answers:
             response.refresh_scores(uses)

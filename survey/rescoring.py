@@ -9,7 +9,14 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Prefetch
 
-from survey.models import AuditEvent, Campaign, Response, Submission, Use
+from survey.models import (
+    AuditEvent,
+    Campaign,
+    IntermediaryAlias,
+    Response,
+    Submission,
+    Use,
+)
 
 CHUNK = 500
 
@@ -34,12 +41,13 @@ def rescore(campaign: Campaign, actor: Any = None) -> Rescored:
     questionnaire = campaign.questionnaire.parsed
     changed: Counter[str] = Counter()
     count = 0
+    aliases = IntermediaryAlias.mapping()
 
     def score(uses: list[Use], org: dict[str, Any]) -> None:
         nonlocal count
         for use in uses:
             before = use.band
-            use.refresh_derived(questionnaire, org, config)
+            use.refresh_derived(questionnaire, org, config, aliases)
             count += 1
             if use.band != before:
                 changed[f"{before or '—'}→{use.band}"] += 1

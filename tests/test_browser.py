@@ -244,3 +244,50 @@ def test_reviewer_filters_the_dashboard_and_drills_down(
     expect(page.get_by_role("link", name=re.compile("^Foxtrot"))).to_be_visible()
     context.close()
     assert problems == []
+
+
+def test_reviewer_exports_from_the_dashboard_and_downloads(
+    browser: Browser, live_server: Any
+) -> None:
+    from io import BytesIO, StringIO
+
+    from django.core.management import call_command
+    from openpyxl import load_workbook
+
+    from tests.analytics_data import seven_contractors
+    from tests.review_helpers import make_reviewer
+
+    campaign = seven_contractors()
+    reviewer = make_reviewer(campaign)
+    reviewer.set_password(PASSWORD)
+    reviewer.save()
+    context = browser.new_context(accept_downloads=True)
+    page = context.new_page()
+    problems = watch_console(page)
+    log_in(page, live_server.url, reviewer.email)
+    dashboard = reverse("admin:survey_campaign_dashboard", args=[campaign.pk])
+    page.goto(f"{live_server.url}{dashboard}?band=high")
+    page.get_by_role("link", name="Export to Excel").click()
+    expect(page.get_by_text("band=high")).to_be_visible()
+    page.get_by_role("button", name="Start the export").click()
+    expect(page).to_have_url(re.compile(r"/manage/survey/exportjob/\d+/change/"))
+    progress = page.get_by_label("Progress")
+    expect(progress).to_have_attribute("value", "0")
+    # The worker, as `manage.py db_worker` runs it beside the web server; the page
+    # keeps polling meanwhile.
+    call_command("db_worker", batch=True, startup_delay=False, stdout=StringIO())
+    expect(progress).to_have_attribute("value", "100")
+    expect(page.get_by_text("Done")).to_be_visible()
+    with page.expect_download() as waiting:
+        page.get_by_role("link", name="Download the file").click()
+    download = waiting.value
+    assert download.suggested_filename.endswith(".xlsx")
+    book = load_workbook(BytesIO(download.path().read_bytes()))
+    uses = list(book["Uses"].iter_rows(values_only=True))
+    assert len(uses) - 1 == 2  # the two High uses attested (Bravo, Foxtrot)
+    page.get_by_role("link", name="My exports").first.click()
+    expect(page.get_by_role("row", name=re.compile("Done"))).to_contain_text(
+        campaign.title
+    )
+    context.close()
+    assert problems == []

@@ -101,3 +101,19 @@ class ContractsAndAttestedUsesMigrationTests(TransactionTestCase):
         later = executor.loader.project_state([("survey", "0013_use_counted_in")]).apps
         copy = later.get_model("survey", "Use").objects.get(submission__isnull=False)
         self.assertEqual(copy.counted_in_id, campaign.pk)
+
+        # 0015: the platform is stored, an alias applied to the live use and its copy.
+        later.get_model("survey", "IntermediaryAlias").objects.create(
+            key="amazon bedrock govcloud", platform="Amazon Bedrock"
+        )
+        executor = MigrationExecutor(connection)
+        executor.migrate([("survey", "0015_use_platform")])
+        final = executor.loader.project_state([("survey", "0015_use_platform")]).apps
+        self.assertEqual(
+            set(
+                final.get_model("survey", "Use").objects.values_list(
+                    "platform", flat=True
+                )
+            ),
+            {"Amazon Bedrock"},
+        )

@@ -6,7 +6,7 @@ from django.test import SimpleTestCase, TestCase
 from django.utils import timezone
 
 from survey.editing import Edit
-from survey.models import Contract, Membership, Submission, Use
+from survey.models import Contract, IntermediaryAlias, Membership, Submission, Use
 from survey.names import name_key
 from tests.helpers import (
     complete_org_answers,
@@ -137,3 +137,63 @@ class ContractRowsTests(TestCase):
         )
         self.assertEqual(Use.attested.count(), 2)
         self.assertEqual(Submission.objects.filter(latest=True).count(), 1)
+
+
+class PlatformTests(TestCase):
+    """Use.platform: what the figures group intermediaries by, kept in step with the
+    admins' aliases for live uses and submission copies alike."""
+
+    def setUp(self) -> None:
+        from tests.analytics_data import seven_contractors
+
+        self.campaign = seven_contractors()
+
+    def platforms(self) -> dict[tuple[str, bool], set[str]]:
+        found: dict[tuple[str, bool], set[str]] = {}
+        for use in Use._base_manager.filter(response__campaign=self.campaign).exclude(
+            intermediary_key=""
+        ):
+            found.setdefault((use.intermediary, use.submission_id is None), set()).add(
+                use.platform
+            )
+        return found
+
+    def test_saved_uses_take_the_alias(self) -> None:
+        platforms = self.platforms()
+        self.assertEqual(platforms[("AWS Bedrock", False)], {"Amazon Bedrock"})
+        self.assertEqual(
+            platforms[("Amazon Bedrock (GovCloud)", True)], {"Amazon Bedrock"}
+        )
+        self.assertEqual(platforms[("Subco Y", True)], {"subco y"})
+
+    def test_an_alias_added_changed_or_deleted_regroups_every_copy(self) -> None:
+        alias = IntermediaryAlias.objects.create(key="subco y", platform="Subco Group")
+        self.assertEqual(self.platforms()[("Subco Y", False)], {"Subco Group"})
+        self.assertEqual(self.platforms()[("Subco Y", True)], {"Subco Group"})
+        aws = IntermediaryAlias.objects.get(key="aws bedrock")
+        aws.key = "aws bedrock classic"
+        aws.save()
+        # The spelling it no longer names goes back to its own key.
+        self.assertEqual(self.platforms()[("AWS Bedrock", False)], {"aws bedrock"})
+        alias.delete()
+        self.assertEqual(self.platforms()[("Subco Y", True)], {"subco y"})
+
+    def test_the_admin_bulk_delete_regroups_too(self) -> None:
+        from django.urls import reverse
+
+        from tests.helpers import make_user
+
+        admin = make_user("root@example.com", is_staff=True, is_superuser=True)
+        self.client.force_login(admin)
+        keys = IntermediaryAlias.objects.values_list("pk", flat=True)
+        reply = self.client.post(
+            reverse("admin:survey_intermediaryalias_changelist"),
+            {
+                "action": "delete_selected",
+                "_selected_action": list(keys),
+                "post": "yes",
+            },
+        )
+        self.assertEqual(reply.status_code, 302)
+        self.assertEqual(IntermediaryAlias.objects.count(), 0)
+        self.assertEqual(self.platforms()[("AWS Bedrock", False)], {"aws bedrock"})

@@ -250,3 +250,9 @@ class IntermediaryAliasAdmin(AuditedMixin, admin.ModelAdmin):
 
     list_display = ["key", "platform"]
     search_fields = ["key", "platform"]
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        # A bulk delete skips the model's delete(): regroup the uses it named here.
+        keys = list(queryset.values_list("key", flat=True))
+        super().delete_queryset(request, queryset)
+        IntermediaryAlias.regroup(keys)

@@ -10,15 +10,13 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Count, F, Min, Q
+from django.db.models import Case, Count, F, Min, Q, When
 from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Coalesce
 
 from survey.analytics.sources import (
     BANDS,
     TIERS,
     Filter,
-    _alias,
     counted_uses,
     platform,
 )
@@ -260,7 +258,14 @@ def channels(campaign: Campaign, flt: Filter, totals: Totals | None = None) -> C
     )
     by_platform = (
         uses.exclude(intermediary_key="")
-        .annotate(_platform=platform(), _label=Coalesce(_alias(), F("intermediary")))
+        .annotate(
+            _platform=platform(),
+            # An aliased platform goes by its alias; others by a spelling typed.
+            _label=Case(
+                When(platform=F("intermediary_key"), then=F("intermediary")),
+                default=F("platform"),
+            ),
+        )
         .values("_platform")
         .annotate(
             n=Count("pk"),

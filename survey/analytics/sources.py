@@ -6,12 +6,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import F, OuterRef, QuerySet, Subquery, Value
+from django.db.models import F, QuerySet, Value
 from django.db.models.functions import Coalesce, NullIf
 
 from survey.models import (
     Campaign,
-    IntermediaryAlias,
     Response,
     Submission,
     Use,
@@ -75,14 +74,10 @@ class Filter:
 # Sources ------------------------------------------------------------------------------
 
 
-def _alias() -> Subquery:
-    aliases = IntermediaryAlias.objects.filter(key=OuterRef("intermediary_key"))
-    return Subquery(aliases.values("platform")[:1])
-
-
-def platform() -> Coalesce:
-    """A use's intermediary platform: an admin's alias for its name, else the name's key."""
-    return Coalesce(_alias(), F("intermediary_key"))
+def platform() -> F:
+    """A use's intermediary platform: an admin's alias for its name, else the name's key
+    (stored on the use: Use.platform)."""
+    return F("platform")
 
 
 def counted_uses(campaign: Campaign, flt: Filter) -> QuerySet[Use]:
@@ -110,7 +105,7 @@ def counted_uses(campaign: Campaign, flt: Filter) -> QuerySet[Use]:
         linked = Use.contracts.through.objects.filter(contract__program_key=flt.program)
         uses = uses.filter(pk__in=linked.values("use_id"))
     if flt.intermediary:
-        uses = uses.alias(_platform=platform()).filter(_platform=flt.intermediary)
+        uses = uses.filter(platform=flt.intermediary)
     return uses
 
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.db import models
+from django.db.models import F, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from survey.names import name_key
@@ -85,5 +88,55 @@ class IntermediaryAlias(models.Model):
     def __str__(self) -> str:
         return f"{self.key} → {self.platform}"
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        previous = (
+            IntermediaryAlias.objects.filter(pk=self.pk)
+            .values_list("key", flat=True)
+            .first()
+            if self.pk
+            else None
+        )
+        super().save(*args, **kwargs)
+        IntermediaryAlias.regroup({self.key, previous} - {None})
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        key = self.key
+        deleted = super().delete(*args, **kwargs)
+        IntermediaryAlias.regroup({key})
+        return deleted
+
     def clean(self) -> None:
         self.key = name_key(self.key)
+
+    @staticmethod
+    def platform_of(key: str, aliases: Mapping[str, str] | None = None) -> str:
+        """The platform a normalised intermediary name counts under."""
+        if not key:
+            return ""
+        if aliases is not None:
+            return aliases.get(key, key)
+        found = IntermediaryAlias.objects.filter(key=key).values_list(
+            "platform", flat=True
+        )
+        return next(iter(found), key)
+
+    @staticmethod
+    def mapping() -> dict[str, str]:
+        """Every alias, for bulk scoring (there are a handful)."""
+        return dict(IntermediaryAlias.objects.values_list("key", "platform"))
+
+    @staticmethod
+    def regroup(keys: Iterable[str | None]) -> int:
+        """Store the platform of every use, live or attested, named by these keys: one
+        UPDATE (an alias changes what the figures group, submitted rows included)."""
+        from survey.models.responses import Use
+
+        wanted = [k for k in keys if k]
+        if not wanted:
+            return 0
+        alias = IntermediaryAlias.objects.filter(key=OuterRef("intermediary_key"))
+        return Use._base_manager.filter(intermediary_key__in=wanted).update(
+            platform=Coalesce(
+                Subquery(alias.values("platform")[:1]), F("intermediary_key")
+            )
+        )

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -26,7 +27,12 @@ from survey.models.accounts import User
 from survey.models.audit import AuditEvent
 from survey.models.campaigns import Campaign
 from survey.models.organisations import Membership, Organisation
-from survey.models.programs import AttestedManager, Contract, LiveManager
+from survey.models.programs import (
+    AttestedManager,
+    Contract,
+    IntermediaryAlias,
+    LiveManager,
+)
 from survey.models.questionnaires import canonical_json
 from survey.models.records import Submission, _store_uploads
 from survey.models.review import ReviewWorkflow
@@ -627,6 +633,10 @@ class Use(models.Model):
     intermediary_key = models.CharField(
         _("intermediary (normalised)"), max_length=200, blank=True
     )
+    # The platform the figures group by: the admins' alias for the key, else the key
+    # (kept by refresh_derived and IntermediaryAlias.regroup, so that grouping is a
+    # plain GROUP BY, not an alias lookup per use).
+    platform = models.CharField(_("platform"), max_length=200, blank=True)
     contracts = models.ManyToManyField(
         Contract, blank=True, related_name="uses", verbose_name=_("contracts (D5)")
     )
@@ -682,6 +692,7 @@ class Use(models.Model):
         "supply_tier",
         "intermediary",
         "intermediary_key",
+        "platform",
         "days",
         "days_unknown",
         "cost",
@@ -717,6 +728,7 @@ class Use(models.Model):
             models.Index(fields=["band"]),
             models.Index(fields=["channel"]),
             models.Index(fields=["intermediary_key"]),
+            models.Index(fields=["platform"]),
         ]
 
     def __str__(self) -> str:
@@ -768,11 +780,13 @@ class Use(models.Model):
         questionnaire: qn.Questionnaire,
         org_answers: dict[str, Any],
         config: scoring.ScoringConfig | None = None,
+        aliases: Mapping[str, str] | None = None,
     ) -> None:
         """Copy countable answers to columns and store the factors, DRI and band.
 
         Only answers shown for the current answers count: a hidden one kept in the
-        draft neither fills a column nor scores.
+        draft neither fills a column nor scores. `aliases` (IntermediaryAlias.mapping)
+        spares bulk callers a query per use.
         """
         org = questionnaire.visible_answers(org_answers)
         answers = questionnaire.visible_use_answers(self.answers, org)
@@ -783,6 +797,7 @@ class Use(models.Model):
         self.supply_tier = SUPPLY_TIER.get(self.channel, "")
         self.intermediary = " ".join(str(answers.get("D3") or "").split())[:200]
         self.intermediary_key = name_key(self.intermediary)
+        self.platform = IntermediaryAlias.platform_of(self.intermediary_key, aliases)
         self.days, self.days_unknown = _number(answers.get("D14"), int)
         self.cost, self.cost_unknown = _number(answers.get("D15"), Decimal)
         self._score(questionnaire, answers, config or self.response.campaign.scoring())
