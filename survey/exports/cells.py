@@ -99,6 +99,7 @@ class Sheet:
         if book.banner:
             ws.oddHeader.center.text = book.banner
             ws.oddFooter.center.text = book.banner
+        self._styles: dict[str, Any] = {}
         self._formats = tuple(_FORMATS.get(c.kind) for c in self.columns)
         self._texts = tuple(c.kind in ("text", "label") for c in self.columns)
         if header and self.columns:
@@ -126,17 +127,25 @@ class Sheet:
         """A string as written: as is when harmless (openpyxl stores it as text)."""
         if not value:
             return None
-        if (
-            value[0] in _FIRST_RISKY
-            or len(value) > EXCEL_CELL_LIMIT
-            or ILLEGAL_CHARACTERS_RE.search(value)
-        ):
+        if value[0] in _FIRST_RISKY or len(value) > EXCEL_CELL_LIMIT:
+            return self.text(value)
+        # isprintable() is False for every character XML forbids (all are controls),
+        # and much cheaper than the regular expression it spares most strings.
+        if not value.isprintable() and ILLEGAL_CHARACTERS_RE.search(value):
             return self.text(value)
         return value
 
     def cell(self, value: Any, number_format: str) -> WriteOnlyCell:
-        cell = WriteOnlyCell(self.ws, value=value)
-        cell.number_format = number_format
+        """A number or date with a number format. The style is made once per format
+        and shared: setting number_format on every cell cost more than the cell."""
+        style = self._styles.get(number_format)
+        if style is None:
+            template = WriteOnlyCell(self.ws)
+            template.number_format = number_format
+            style = self._styles[number_format] = template._style
+        cell = WriteOnlyCell(self.ws)
+        cell._style = style
+        cell.value = value
         return cell
 
     def append(self, values: Sequence[Any]) -> None:
