@@ -28,7 +28,7 @@ from survey.analytics.totals import (
     options,
     scan,
 )
-from survey.models import Campaign, Contract, Response, Use
+from survey.models import Campaign, Response
 
 TOP_INTERMEDIARIES = 10
 
@@ -141,75 +141,77 @@ class ProgramRow:
 def by_program(
     campaign: Campaign, flt: Filter, limit: int | None = None
 ) -> tuple[ProgramRow, ...]:
-    """Which programs break: uses and their figures per program (D5 → A6), two queries.
+    """Which programs break: uses and their figures per program (D5 → A6), one query.
 
     A use that supports two contracts of one program counts once for that program,
-    its cost included, hence the grouping over distinct (program, use) pairs in SQL.
-    With a program filter, only that program's row; `limit` keeps the programs with
-    the most uses.
+    its cost included, hence the grouping over distinct (program, use) pairs. The
+    links of the counted uses are read once (a CTE) for those pairs and for the PIIDs
+    of each program, counted and the first and last named. With a program filter, only
+    that program's row; `limit` keeps the programs with the most uses.
     """
-    counted = counted_uses(campaign, flt).order_by().values("pk")
-    uses_sql, uses_params = counted.query.sql_with_params()
-    link = Use.contracts.through._meta.db_table
-    contract = Contract._meta.db_table
-    use = Use._meta.db_table
+    # The counted uses joined to their contracts, with the use columns carried along
+    # (the ORM applies the filter's conditions to the uses themselves).
+    links = (
+        counted_uses(campaign, flt)
+        .filter(contracts__isnull=False)
+        .order_by()
+        .values_list(
+            "contracts__program_key",
+            "contracts__program",
+            "contracts__piid",
+            "pk",
+            "response_id",
+            "band",
+            "dri",
+            "cost",
+            "days",
+            "flag_nss",
+            "flag_deliverable",
+        )
+    )
+    links_sql, links_params = links.query.sql_with_params()
     band_columns = ", ".join(
-        "SUM(CASE WHEN u.band = %s THEN 1 ELSE 0 END)" for _b in BANDS
+        "SUM(CASE WHEN p.band = %s THEN 1 ELSE 0 END)" for _b in BANDS
     )
     # The program filter already narrowed the counted uses; their other programs are
     # dropped below (a condition on program_key here made SQLite probe every contract
     # of the program against every counted use).
     top = f"LIMIT {int(limit)}" if limit and not flt.program else ""
     sql = f"""
-        SELECT pu.program_key, MIN(pu.program), COUNT(DISTINCT u.response_id), COUNT(*),
+        WITH links (program_key, program, piid, use_id, response_id, band, dri, cost,
+                    days, flag_nss, flag_deliverable) AS ({links_sql}),
+        pairs AS (
+            SELECT DISTINCT program_key, use_id, response_id, band, dri, cost, days,
+                   flag_nss, flag_deliverable
+            FROM links
+        ),
+        piids AS (
+            SELECT program_key, MIN(program) AS program, COUNT(DISTINCT piid) AS n,
+                   MIN(piid) AS first_piid, MAX(piid) AS last_piid
+            FROM links GROUP BY program_key
+        )
+        SELECT p.program_key, MAX(pi.program), COUNT(DISTINCT p.response_id), COUNT(*),
                {band_columns},
-               MAX(u.dri), SUM(u.cost),
-               SUM(CASE WHEN u.cost IS NULL THEN 1 ELSE 0 END), MAX(u.days),
-               SUM(CASE WHEN u.flag_nss THEN 1 ELSE 0 END),
-               SUM(CASE WHEN u.flag_deliverable THEN 1 ELSE 0 END)
-        FROM (
-            SELECT c.program_key AS program_key, MIN(c.program) AS program, l.use_id
-            FROM {link} l JOIN {contract} c ON c.id = l.contract_id
-            WHERE l.use_id IN ({uses_sql})
-            GROUP BY c.program_key, l.use_id
-        ) pu
-        JOIN {use} u ON u.id = pu.use_id
-        GROUP BY pu.program_key
-        ORDER BY COUNT(*) DESC, pu.program_key
+               MAX(p.dri), SUM(p.cost),
+               SUM(CASE WHEN p.cost IS NULL THEN 1 ELSE 0 END), MAX(p.days),
+               SUM(CASE WHEN p.flag_nss THEN 1 ELSE 0 END),
+               SUM(CASE WHEN p.flag_deliverable THEN 1 ELSE 0 END),
+               MAX(pi.n), MAX(pi.first_piid), MAX(pi.last_piid)
+        FROM pairs p JOIN piids pi ON pi.program_key = p.program_key
+        GROUP BY p.program_key
+        ORDER BY COUNT(*) DESC, p.program_key
         {top}
     """
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*BANDS, *uses_params])
+        cursor.execute(sql, [*links_params, *BANDS])
         rows = [r for r in cursor.fetchall() if not flt.program or r[0] == flt.program]
-    keys = [row[0] for row in rows]
-    # Many contractors share a program: its PIIDs are counted, and the first and the
-    # last named, in one grouped query over the same links.
-    piids: dict[str, tuple[str, ...]] = {}
-    counts: dict[str, int] = {}
-    # Driven by the counted uses, as above: filtering on the program keys here made
-    # SQLite start from the contracts and test each against every counted use.
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            SELECT c.program_key, COUNT(DISTINCT c.piid), MIN(c.piid), MAX(c.piid)
-            FROM {link} l JOIN {contract} c ON c.id = l.contract_id
-            WHERE l.use_id IN ({uses_sql})
-            GROUP BY c.program_key
-            """,
-            uses_params,
-        )
-        shown = set(keys)
-        for key, n, first, last in cursor.fetchall():
-            if key in shown:
-                counts[key] = n
-                piids[key] = tuple(dict.fromkeys((first, last)))
     width = len(BANDS)
     return tuple(
         ProgramRow(
             program_key=row[0],
             program=row[1],
-            piids=tuple(piids.get(row[0], ())),
-            piid_count=counts.get(row[0], 0),
+            piids=tuple(dict.fromkeys(row[11 + width : 13 + width])),
+            piid_count=int(row[10 + width] or 0),
             contractors=row[2],
             uses=row[3],
             bands=tuple(
