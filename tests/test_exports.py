@@ -109,3 +109,73 @@ class RobustnessTests(TestCase):
         import openpyxl
 
         self.assertTrue(openpyxl.LXML)
+
+
+class CellWriterTests(TestCase):
+    """The one cell writer's rules, directly."""
+
+    def test_sheet_titles_are_unique_valid_and_short(self) -> None:
+        from survey.exports.cells import Book
+
+        book = Book()
+        long = "By channel and intermediary: a very long title indeed"
+        titles = [
+            book.title(t) for t in (long, long, "What? [draft]/x", "summary", "Summary")
+        ]
+        self.assertEqual(len({t.casefold() for t in titles}), 5)
+        for title in titles:
+            self.assertLessEqual(len(title), 31)
+            self.assertNotRegex(title, r"[\[\]:*?/\\]")
+        self.assertTrue(titles[1].endswith("(2)"))
+
+    def test_csv_values_are_neutralised_the_same_way(self) -> None:
+        from survey.exports.cells import plain
+
+        for trigger in TRIGGERS:
+            with self.subTest(trigger=repr(trigger)):
+                value = plain(trigger)
+                if trigger.lstrip(" ").startswith(exports.TRIGGERS):
+                    self.assertTrue(value.startswith("'"))
+                else:
+                    self.assertEqual(value, trigger)
+        self.assertEqual(plain("bad\x01\x1fname"), "badname")
+        self.assertEqual(plain(12), 12)
+
+
+class OwnDownloadTests(TestCase):
+    """EX: a contractor's download holds its own response and nothing of another's."""
+
+    def test_nothing_of_another_organisation(self) -> None:
+        from tests.helpers import make_organisation
+
+        campaign = make_campaign()
+        mine = make_response(
+            campaign,
+            make_organisation(legal_name="Mine Ltd"),
+            answers=complete_org_answers(A1="Mine Ltd"),
+        )
+        other = make_response(
+            campaign,
+            make_organisation(legal_name="Rival Corp", uei="RVLC12345678"),
+            answers=complete_org_answers(A1="Rival Corp", A2="RVLC12345678"),
+        )
+        Use.objects.create(
+            response=mine, position=1, answers=complete_use_answers(D1="Our use")
+        )
+        Use.objects.create(
+            response=other,
+            position=1,
+            answers=complete_use_answers(D1="Rival secret use"),
+        )
+        book = load_workbook(BytesIO(build(mine)))
+        values = {
+            str(v)
+            for sheet in book.worksheets
+            for row in sheet.iter_rows(values_only=True)
+            for v in row
+            if v
+        }
+        self.assertIn("Our use", values)
+        self.assertTrue(
+            all("Rival" not in v for v in values), [v for v in values if "Rival" in v]
+        )
