@@ -18,12 +18,13 @@ $(VENV)/.dev-installed: requirements/base.txt requirements/dev.txt | $(PY)
 	$(PY) -m pip install --quiet -r requirements/dev.txt
 	touch $@ $(VENV)/.base-installed
 
+# PORT reaches the settings too: without SITE_URL, links point at the port served.
 run: $(VENV)/.base-installed
 	$(PY) manage.py migrate --no-input
-	$(PY) manage.py seed_demo
+	PORT=$(PORT) $(PY) manage.py seed_demo
 	@# The export worker runs beside the web server and stops with it.
-	$(PY) manage.py db_worker & worker=$$!; trap "kill $$worker" EXIT INT TERM; \
-		$(PY) manage.py runserver 127.0.0.1:$(PORT)
+	PORT=$(PORT) $(PY) manage.py db_worker & worker=$$!; trap "kill $$worker" EXIT INT TERM; \
+		PORT=$(PORT) $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 # Browser tests drive Debian's Chromium (Playwright cannot download its own browser here).
 chromium:

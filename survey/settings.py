@@ -30,7 +30,11 @@ else:
 
         raise ImproperlyConfigured("ALLOWED_HOSTS must be set when DEBUG is off.")
 
-SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Unset, the site is where `make run` serves it: 127.0.0.1 on $PORT (8000 by default), so
+# that printed and emailed links follow `make run PORT=8811`.
+SITE_URL = env_str(
+    "SITE_URL", f"http://127.0.0.1:{env_int('PORT', 8000, minimum=1)}"
+).rstrip("/")
 ADMIN_URL_PATH = env_str("ADMIN_URL_PATH", "manage/").strip("/") + "/"
 
 INSTALLED_APPS = [

@@ -229,3 +229,23 @@ class ZoneChangeTests(TestCase):
         self.assertIn("deadline", reply.context["adminform"].form.errors)
         self.campaign.refresh_from_db()
         self.assertEqual(self.campaign.display_timezone, "America/New_York")
+
+
+class ReviewerPickerTests(TestCase):
+    """Issue 10 §15: the assigned-reviewers picker offers program-office reviewers only."""
+
+    def test_only_staff_reviewers_are_offered(self) -> None:
+        from tests.helpers import make_organisation, make_user
+
+        campaign = make_campaign()
+        reviewer = make_reviewer()
+        officer = make_admin_officer()
+        contractor = make_user("contractor@example.com", make_organisation())
+        self.client.force_login(officer)
+        page = self.client.get(
+            reverse("admin:survey_campaign_change", args=[campaign.pk])
+        )
+        offered = set(page.context["adminform"].form.fields["reviewers"].queryset)
+        self.assertEqual(offered, {reviewer})
+        self.assertNotIn(contractor, offered)
+        self.assertNotIn(officer, offered)

@@ -124,6 +124,35 @@ class StartupTests(SimpleTestCase):
             "ImproperlyConfigured: DEBUG='perhaps' is not a boolean", result.stderr
         )
 
+    def test_site_url_follows_the_port_served(self) -> None:
+        """Issue 10 §18: `make run PORT=8811` prints and mails links to port 8811."""
+        clean = {k: v for k, v in os.environ.items() if k not in CHILD_ENV_DROPPED}
+        clean.pop("SITE_URL", None)
+        clean.pop("PORT", None)
+        code = "from django.conf import settings as s; print(s.SITE_URL)"
+        for env, expected in (
+            ({"PORT": "8811"}, "http://127.0.0.1:8811"),
+            ({}, "http://127.0.0.1:8000"),
+            (
+                {"PORT": "8811", "SITE_URL": "https://survey.example/"},
+                "https://survey.example",
+            ),
+        ):
+            result = subprocess.run(
+                [sys.executable, "manage.py", "shell", "--no-imports", "-c", code],
+                cwd=ROOT,
+                env={**clean, **env},
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            self.assertEqual(result.stdout.strip(), expected, result.stderr)
+        recipe = subprocess.run(
+            ["make", "-n", "run", "PORT=8811"], cwd=ROOT, capture_output=True, text=True
+        ).stdout
+        self.assertIn("PORT=8811 .venv/bin/python manage.py seed_demo", recipe)
+        self.assertIn("runserver 127.0.0.1:8811", recipe)
+
     def test_production_needs_a_secret_key(self) -> None:
         result = self.run_check(DEBUG="0", ALLOWED_HOSTS="survey.example")
         self.assertNotEqual(result.returncode, 0)

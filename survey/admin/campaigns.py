@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
@@ -16,7 +17,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from survey import analytics, progress
+from survey import analytics, progress, roles
 from survey.admin import dashboard
 from survey.admin import exports as exports_admin
 from survey.admin.audited import AuditedMixin
@@ -30,6 +31,7 @@ from survey.models import (
     Organisation,
     QuestionnaireVersion,
     Response,
+    User,
     Vendor,
 )
 
@@ -77,6 +79,16 @@ class CampaignAdmin(CampaignScopedAdmin):
     list_select_related = ["vendor"]
     filter_horizontal = ["reviewers"]
     readonly_fields = ["created_at"]
+
+    def formfield_for_manytomany(
+        self, db_field: Any, request: HttpRequest, **kwargs: Any
+    ) -> Any:
+        if db_field.name == "reviewers":
+            # Program-office staff in the Reviewer group, never contractor accounts.
+            kwargs["queryset"] = User.objects.filter(
+                is_staff=True, is_active=True, groups__name=roles.REVIEWER
+            ).order_by("email")
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     @admin.display(description=_("opens at"), ordering="opens_at")
     def opens_local(self, obj: Campaign) -> str:
