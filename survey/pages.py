@@ -71,6 +71,8 @@ def summary(response: Response, uses: list[Use], now: datetime) -> dict[str, Any
         "url": reverse("survey-start", args=[response.uuid]),
         "banner": questionnaire.banner.render(response.campaign.vendor.name),
         "handling_banner": response.campaign.handling_banner,
+        # No countdown once the response is in: nothing is due any more.
+        "open": response.is_editable,
         **deadline_context(response, now),
     }
 

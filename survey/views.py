@@ -9,6 +9,7 @@ from datetime import UTC
 from functools import wraps
 from io import BytesIO
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from axes.utils import reset as axes_reset
 from django.conf import settings
@@ -27,7 +28,9 @@ from django.http import (
 )
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import (
     require_GET,
@@ -40,7 +43,7 @@ from survey import exports, pages
 from survey import questionnaire as qn
 from survey.audit import client_ip
 from survey.checks import soft_checks
-from survey.deadlines import describe
+from survey.deadlines import describe, zone_label
 from survey.editing import Edit
 from survey.forms import AcceptInvitationForm, AnswerForm
 from survey.models import (
@@ -420,10 +423,30 @@ def _save(
     form.conflicts = pages.describe_conflicts(response, current, result.conflicts)
     if form.errors or result.conflicts:
         return None
-    saved_at = request.received_at.astimezone(UTC)  # type: ignore[attr-defined]
-    messages.success(
-        request, _("Saved at %(time)s UTC.") % {"time": f"{saved_at:%H:%M:%S}"}
-    )
+    saved = _saved_at(request, response)
+    gaps = _still_missing(response, current, use)
+    if gaps:
+        # A draft may be incomplete, but the page says so, with a link to the field.
+        first = gaps[0]
+        messages.warning(
+            request,
+            format_html(
+                '{} <a href="{}#id_{}">{}</a>',
+                ngettext(
+                    "%(saved)s %(count)d required answer in this section is still "
+                    "missing:",
+                    "%(saved)s %(count)d required answers in this section are still "
+                    "missing, the first:",
+                    len(gaps),
+                )
+                % {"saved": saved, "count": len(gaps)},
+                request.path,
+                first.id,
+                f"{first.id}. {first.label.render(response.campaign.vendor.name)}",
+            ),
+        )
+    else:
+        messages.success(request, saved)
     if "continue" in request.POST:
         return redirect(pages.next_url(response, current, use))
     return redirect(request.path)
@@ -442,7 +465,6 @@ def _autosave_result(
         return _refused(request, response, refusal, as_json=True)
     except Use.DoesNotExist:
         raise Http404 from None
-    saved_at = request.received_at.astimezone(UTC)  # type: ignore[attr-defined]
     version, loaded = _state_after(request, current, target, result)
     status = "conflict" if result.conflicts else "invalid" if form.errors else "saved"
     return JsonResponse(
@@ -450,11 +472,42 @@ def _autosave_result(
             "status": status,
             "version": version,
             "loaded": json.loads(loaded),
-            "saved_at": f"{saved_at:%H:%M:%S} UTC",
+            "saved_at": _clock(request, response),
             "errors": {name: list(errors) for name, errors in form.errors.items()},
             "conflicts": pages.describe_conflicts(response, current, result.conflicts),
         }
     )
+
+
+def _clock(request: HttpRequest, response: Response) -> str:
+    """When the server received the save: "12:37:50 ET (17:37:50 UTC)"."""
+    received = request.received_at  # type: ignore[attr-defined]
+    zone = response.campaign.display_timezone
+    local = received.astimezone(ZoneInfo(zone))
+    utc = received.astimezone(UTC)
+    if zone_label(zone) == "UTC":
+        return f"{utc:%H:%M:%S} UTC"
+    return f"{local:%H:%M:%S} {zone_label(zone)} ({utc:%H:%M:%S} UTC)"
+
+
+def _saved_at(request: HttpRequest, response: Response) -> str:
+    return _("Saved at %(time)s.") % {"time": _clock(request, response)}
+
+
+def _still_missing(
+    response: Response, current: qn.Section, use: Use | None
+) -> list[qn.Question]:
+    """The required questions of this page (this use's, on a use page) not answered."""
+    fresh = Response.objects.select_related("campaign").get(pk=response.pk)
+    uses = list(fresh.uses.all())
+    index = next((i for i, u in enumerate(uses) if use and u.pk == use.pk), None)
+    return [
+        m.question
+        for m in fresh.missing(uses)
+        if m.question is not None
+        and m.section.id == current.id
+        and (use is None or m.use_index == index)
+    ]
 
 
 def _render_form(

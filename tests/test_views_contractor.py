@@ -84,6 +84,47 @@ class SectionPageTests(ContractorTestCase):
         self.assertEqual(event.details["questions"], ["A1", "A4"])
         self.assertEqual(event.actor, self.a1)
 
+    def test_a_save_says_when_required_answers_are_still_missing(self) -> None:
+        """Issue 10 §2: saved, in a warning, naming and linking the first gap."""
+        path = url("survey-section", self.response, "A")
+        reply = self.client.post(
+            path, {**self.page_state(path), "A1": "Alpha Systems LLC"}, follow=True
+        )
+        self.assertEqual(self.fresh().answers, {"A1": "Alpha Systems LLC"})
+        message = next(iter(reply.context["messages"]))
+        self.assertEqual(message.level_tag, "warning")
+        self.assertIn(
+            "required answers in this section are still missing", str(message)
+        )
+        self.assertContains(reply, f'href="{path}#id_A2"')
+        self.assertContains(reply, 'class="alert alert-warning"')
+        # Saved times name the campaign's zone and UTC (issue 10 §7).
+        self.assertRegex(
+            str(message), r"Saved at \d\d:\d\d:\d\d ET \(\d\d:\d\d:\d\d UTC\)"
+        )
+
+    def test_a_complete_section_saves_in_green(self) -> None:
+        self.response.answers = complete_org_answers()
+        self.response.save()
+        path = url("survey-section", self.response, "A")
+        section_a = {
+            "A1": "Alpha Systems LLC",
+            "A2": "ABCDEFGH1234",
+            "A3": "1ABC5",
+            "A4": "enterprise",
+            "A5": ["prime"],
+            "A6-TOTAL_FORMS": "1",
+            "A6-INITIAL_FORMS": "0",
+            "A6-0-piid": "W56HZV-24-C-0101",
+            "A6-0-program": "Vehicles",
+            "A7": "secret",
+        }
+        reply = self.client.post(
+            path, {**self.page_state(path), **section_a}, follow=True
+        )
+        message = next(iter(reply.context["messages"]))
+        self.assertEqual(message.level_tag, "success", str(message))
+
     def test_bad_input_keeps_what_was_typed_and_saves_the_rest(self) -> None:
         path = url("survey-section", self.response, "A")
         reply = self.client.post(
@@ -145,7 +186,7 @@ class AutosaveTests(ContractorTestCase):
         data = reply.json()
         self.assertEqual((data["status"], data["version"]), ("saved", 2))
         self.assertEqual(data["loaded"]["A1"], "Alpha")
-        self.assertTrue(data["saved_at"].endswith("UTC"))
+        self.assertRegex(data["saved_at"], r" ET \(\d\d:\d\d:\d\d UTC\)$")
         self.assertEqual(self.fresh().answers, {"A1": "Alpha"})
 
     def test_autosave_reports_field_errors_and_saves_the_rest(self) -> None:
@@ -353,6 +394,16 @@ class ReviewAndSubmitTests(ContractorTestCase):
         self.assertContains(receipt, submission.sha256)
         self.assertContains(receipt, " UTC")
         self.assertContains(receipt, " ET (")
+        # Issue 10 §7: the attestation ("as of the date below") comes before the dates,
+        # and nothing counts down any more.
+        page = receipt.content.decode()
+        self.assertLess(
+            page.index(submission.attestation[:40]), page.index(submission.sha256)
+        )
+        self.assertNotContains(receipt, "data-countdown")
+        self.assertNotContains(
+            self.client.get(reverse("survey-home")), "data-countdown"
+        )
         # The response is now read-only.
         path = url("survey-section", self.response, "A")
         reply = self.client.post(path, {"A1": "Changed"})
