@@ -120,9 +120,15 @@ class AnswerForm(forms.Form):
                 required=False,
                 disabled=self.readonly,
             )
+            # The script clears the number and makes it read-only while this is
+            # ticked; the server ignores the number then (clean) and renders it
+            # read-only (not disabled: a disabled input would not be posted).
+            unknown.widget.attrs["data-unknown-for"] = f"id_{qid}"
             self.fields[qid + UNKNOWN_SUFFIX] = unknown
             self.initial[qid + UNKNOWN_SUFFIX] = value == qn.UNKNOWN
             initial = None if value == qn.UNKNOWN else value
+            if value == qn.UNKNOWN:
+                field.widget.attrs["readonly"] = True
             names.append(qid + UNKNOWN_SUFFIX)
         if question.type == "file":
             field.help_text = " ".join(
@@ -336,6 +342,11 @@ class AnswerForm(forms.Form):
         for question in self.section.questions:
             if question.type == "rows":
                 self._check_rows(question)
+            if question.takes_unknown and cleaned.get(question.id + UNKNOWN_SUFFIX):
+                # "Unknown" wins: whatever is in the number box is dropped, even
+                # something that would not have been a valid number.
+                self._errors.pop(question.id, None)
+                cleaned.pop(question.id, None)
         return cleaned
 
     def _check_rows(self, question: qn.Question) -> None:

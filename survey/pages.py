@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy
 from survey import questionnaire as qn
 from survey.deadlines import describe
 from survey.editing import Conflict
+from survey.forms import condition_json
 from survey.models import Response, ReviewComment, Use
 
 BAND_LABELS = {
@@ -98,6 +99,7 @@ def page_context(
                 "id": section.id,
                 "title": section.title.render(vendor),
                 "url": section_url(response, section),
+                "show_if": condition_json(section.show_if),
                 "shown": section.id in progress,
                 "given": given,
                 "required": required,

@@ -291,3 +291,49 @@ def test_reviewer_exports_from_the_dashboard_and_downloads(
     )
     context.close()
     assert problems == []
+
+
+def test_the_navigator_and_unknown_boxes_follow_the_answers_live(
+    browser: Browser, live_server: Any
+) -> None:
+    """Issue 10 §4 and §5, before anything is saved."""
+    from survey.models import Use
+    from tests.helpers import complete_org_answers, complete_use_answers
+
+    org = make_organisation()
+    response = make_response(organisation=org)
+    user = make_user("lee@zeta.example", org, Membership.Role.PREPARER)
+    user.set_password(PASSWORD)
+    user.save()
+    context = browser.new_context()
+    page = context.new_page()
+    problems = watch_console(page)
+    log_in(page, live_server.url, "lee@zeta.example")
+    page.goto(
+        f"{live_server.url}{reverse('survey-section', args=[response.uuid, 'B'])}"
+    )
+    navigator = page.get_by_role("navigation", name="Questionnaire sections")
+    expect(navigator.get_by_role("link", name=re.compile(r"^D\. "))).to_be_hidden()
+    check(page, "B2", "yes")
+    expect(navigator.get_by_role("link", name=re.compile(r"^D\. "))).to_be_visible()
+    expect(navigator.get_by_role("link", name=re.compile(r"^C\. "))).to_be_hidden()
+    check(page, "B1", "yes")
+    expect(navigator.get_by_role("link", name=re.compile(r"^C\. "))).to_be_visible()
+
+    response.answers = complete_org_answers()
+    response.save()
+    use = Use.objects.create(
+        response=response, position=1, answers=complete_use_answers(D14=45)
+    )
+    page.goto(
+        f"{live_server.url}{reverse('survey-use', args=[response.uuid, use.uuid])}"
+    )
+    days = page.locator("#id_D14")
+    expect(days).to_have_value("45")
+    page.locator("#id_D14__unknown").check()
+    expect(days).to_have_value("")
+    expect(days).not_to_be_editable()
+    page.locator("#id_D14__unknown").uncheck()
+    expect(days).to_be_editable()
+    context.close()
+    assert problems == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from io import BytesIO
 from typing import Any
@@ -322,6 +323,27 @@ class UseRegisterTests(ContractorTestCase):
         self.assertRedirects(reply, url("survey-uses", self.response))
         self.assertFalse(Use.objects.filter(pk=use.pk).exists())
         self.assertEqual(self.fresh().cdi, 0.0)
+
+    def test_unknown_wins_over_the_number_box(self) -> None:
+        """Issue 10 §5: ticked "unknown" clears the number, even a bad one."""
+        use = Use.objects.create(
+            response=self.response, position=1, answers=complete_use_answers(D14=45)
+        )
+        path = url("survey-use", self.response, use.uuid)
+        form = {
+            **self.page_state(path),
+            **{k: v for k, v in complete_use_answers().items() if k != "D14"},
+            "D14": "not a number",
+            "D14__unknown": "on",
+        }
+        reply = self.client.post(path, form)
+        self.assertRedirects(reply, path)
+        use.refresh_from_db()
+        self.assertEqual(use.answers["D14"], "unknown")
+        page = self.client.get(path).content.decode()
+        box = re.search(r'<input[^>]*id="id_D14"[^>]*>', page).group(0)
+        self.assertIn("readonly", box)
+        self.assertNotIn('value="', box)
 
     def test_use_programs_come_from_a6(self) -> None:
         use = Use.objects.create(response=self.response)

@@ -104,8 +104,32 @@
   form.querySelectorAll("input:disabled, select:disabled, textarea:disabled").forEach(function (i) {
     i.setAttribute("data-locked", "");
   });
+  // The sections the navigator offers follow the answers as they are typed (C, D and E
+  // appear once B says so), with the same rules as the server's.
+  var sections = document.querySelectorAll("[data-section-show-if]");
+  function applySections() {
+    sections.forEach(function (item) {
+      var show = holds(JSON.parse(item.getAttribute("data-section-show-if")));
+      item.querySelectorAll("[data-when]").forEach(function (part) {
+        part.hidden = (part.getAttribute("data-when") === "shown") !== show;
+      });
+    });
+  }
+
+  // "Unknown / not yet assessed" empties its number box and makes it read-only.
+  var unknowns = form.querySelectorAll("[data-unknown-for]");
+  function applyUnknowns() {
+    unknowns.forEach(function (box) {
+      var number = document.getElementById(box.getAttribute("data-unknown-for"));
+      if (!number) { return; }
+      if (box.checked) { number.value = ""; }
+      number.readOnly = box.checked;
+    });
+  }
   applyRules();
-  form.addEventListener("change", applyRules);
+  applySections();
+  applyUnknowns();
+  form.addEventListener("change", function () { applyRules(); applySections(); applyUnknowns(); });
 
   // Autosave: at most 15 s of typing is at risk while the page is open, none on leaving.
   var status = form.querySelector("[data-autosave-status]");
