@@ -20,6 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from survey.exports.cells import Book, Column, plain
 from survey.models import (
     CAGE_RE,
     UEI_RE,
@@ -296,11 +297,27 @@ def error_report(problems: list[Problem]) -> str:
     writer = csv.writer(out)
     writer.writerow([_("line"), _("column"), _("problem")])
     for p in problems:
-        writer.writerow([p.line, p.column, _neutralise(p.message)])
+        # The workbooks' cell writer: a message quoting a cell that starts with "="
+        # must not become a formula in the spreadsheet that opens the report.
+        writer.writerow([p.line, p.column, plain(p.message)])
     return out.getvalue()
 
 
-def _neutralise(text: str) -> str:
-    # A spreadsheet runs a cell that starts with these as a formula (CSV injection); some
-    # drop a leading tab or carriage return, then read what follows as one.
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+EXAMPLE = {
+    "legal_name": "Example Systems LLC",
+    "uei": "EXMPL1234567",
+    "cage_codes": "1ABC5",
+    "contact_name": "Pat Doe",
+    "email": "pat.doe@example.com",
+    "role": Membership.Role.PREPARER.value,
+}
+
+
+def template(fileobj: Any) -> None:
+    """The .xlsx to fill in: the expected headers and one example row."""
+    book = Book()
+    sheet = book.sheet(
+        _("Organisations"), [Column(COLUMNS[key][0], "text", 26) for key in COLUMNS]
+    )
+    sheet.append([EXAMPLE[key] for key in COLUMNS])
+    book.save(fileobj)

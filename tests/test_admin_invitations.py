@@ -48,6 +48,18 @@ class ImportPageTests(TestCase):
             data["send_emails"] = "on"
         return self.client.post(IMPORT, data, follow=True)
 
+    def test_the_template_downloads_and_imports_as_it_is(self) -> None:
+        """Issue 10 §16: the template's headers and example row pass the import."""
+        page = self.client.get(IMPORT)
+        url = reverse("admin:survey_invitation_import_template")
+        self.assertContains(page, f'href="{url}"')
+        reply = self.client.get(url)
+        self.assertEqual(reply.status_code, 200)
+        self.assertIn("invitations-template.xlsx", reply["Content-Disposition"])
+        page = self.upload("invitations-template.xlsx", reply.content, send=False)
+        self.assertContains(page, "1 row(s) imported")
+        self.assertTrue(Organisation.objects.filter(uei="EXMPL1234567").exists())
+
     def test_a_valid_file_imports_every_row_and_emails_each_contact(self) -> None:
         with self.settings(SITE_URL="http://testserver"):
             page = self.upload("contacts.xlsx", xlsx([HEADER, *GOOD]))

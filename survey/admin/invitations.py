@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from io import BytesIO
 from typing import Any
 
 from django.contrib import admin, messages
@@ -126,6 +127,11 @@ class InvitationAdmin(AuditedMixin, admin.ModelAdmin):
                 view(self.problems_view),
                 name="survey_invitation_import_problems",
             ),
+            path(
+                "import/template.xlsx",
+                view(self.template_view),
+                name="survey_invitation_import_template",
+            ),
             *super().get_urls(),
         ]
 
@@ -200,6 +206,21 @@ class InvitationAdmin(AuditedMixin, admin.ModelAdmin):
         if unsent:
             self._report_unsent(request, unsent)
         return HttpResponseRedirect(reverse("admin:survey_invitation_changelist"))
+
+    def template_view(self, request: HttpRequest) -> HttpResponse:
+        """The file to fill in: the expected headers and one example row."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        content = BytesIO()
+        imports.template(content)
+        response = HttpResponse(
+            content.getvalue(),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        response["Content-Disposition"] = (
+            'attachment; filename="invitations-template.xlsx"'
+        )
+        return response
 
     def problems_view(self, request: HttpRequest) -> HttpResponse:
         if not self.has_add_permission(request):
