@@ -75,6 +75,7 @@ class AnswerForm(forms.Form):
         org_answers: dict[str, Any] | None = None,
         readonly: bool = False,
         comments: dict[str, list[str]] | None = None,
+        prefill: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(data, files)
         self.comments = comments or {}
@@ -85,8 +86,16 @@ class AnswerForm(forms.Form):
         self.readonly = readonly
         self.stored = answers
         layout: list[Any] = []
+        # Suggestions for questions never answered (the organisation's record): shown
+        # as initial values only, so a save stores them as the user's own answers.
+        prefill = prefill or {}
         for question in section.questions:
-            names = self._add_fields(question, answers.get(question.id))
+            value = (
+                answers[question.id]
+                if question.id in answers
+                else prefill.get(question.id)
+            )
+            names = self._add_fields(question, value)
             layout.append(self._layout_for(question, names))
         self.helper = FormHelper()
         self.helper.form_tag = False

@@ -43,6 +43,26 @@ def use_url(response: Response, use: Use) -> str:
     return reverse("survey-use", args=[response.uuid, use.uuid])
 
 
+# Question ids of definition v1 that the organisation's record answers (bindings come
+# with the next campaign's issue): legal name, UEI, CAGE codes.
+PREFILLED = {"A1": "legal_name", "A2": "uei", "A3": "cage_codes"}
+
+
+def prefill(response: Response) -> dict[str, Any]:
+    """Starting values from the organisation's record for questions not answered yet."""
+    org = response.organisation
+    values: dict[str, Any] = {}
+    for qid, attribute in PREFILLED.items():
+        value = getattr(org, attribute, "") or ""
+        if qid == "A3":
+            codes = [c for c in value.replace(",", " ").split() if c]
+            if codes:
+                values[qid] = codes
+        elif value:
+            values[qid] = value
+    return values
+
+
 def deadline_context(response: Response, now: datetime) -> dict[str, Any]:
     deadline = response.effective_deadline
     remaining = max(0, int((deadline - now).total_seconds()))
@@ -72,6 +92,7 @@ def summary(response: Response, uses: list[Use], now: datetime) -> dict[str, Any
         "url": reverse("survey-start", args=[response.uuid]),
         "banner": questionnaire.banner.render(response.campaign.vendor.name),
         "handling_banner": response.campaign.handling_banner,
+        "instructions": response.campaign.instructions,
         # No countdown once the response is in: nothing is due any more.
         "open": response.is_editable,
         **deadline_context(response, now),
@@ -127,6 +148,9 @@ def page_context(
         if current and current.intro
         else "",
         "export_url": reverse("survey-export", args=[response.uuid]),
+        "instructions": campaign.instructions
+        if current is not None and current is questionnaire.sections[0]
+        else "",
         **deadline_context(response, now),
     }
 

@@ -194,6 +194,12 @@ def home(request: HttpRequest) -> HttpResponse:
         "rows": rows,
         "handling_banners": list(dict.fromkeys(handling)),
         "notices": list(dict.fromkeys(r["banner"] for r in rows)),
+        # Each campaign's instructions, once, whatever the number of organisations.
+        "instructions": list(
+            dict.fromkeys(
+                (r["title"], r["instructions"]) for r in rows if r["instructions"]
+            )
+        ),
     }
     return render(request, "survey/home.html", context)
 
@@ -352,6 +358,7 @@ def _form(
         org_answers=questionnaire.visible_answers(response.answers),
         readonly=not response.is_editable,
         comments=pages.comments_for(response, current.id, target),
+        prefill=pages.prefill(response) if target is response else None,
     )
 
 

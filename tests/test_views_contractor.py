@@ -85,6 +85,50 @@ class SectionPageTests(ContractorTestCase):
         self.assertEqual(event.details["questions"], ["A1", "A4"])
         self.assertEqual(event.actor, self.a1)
 
+    def test_section_a_starts_from_the_organisations_record(self) -> None:
+        """Issue 10 §6: A1-A3 prefilled, stored once the contractor saves them."""
+        self.org.cage_codes = "1ABC5 2DEF6"
+        self.org.save()
+        path = url("survey-section", self.response, "A")
+        page = self.client.get(path)
+        form = page.context["form"]
+        self.assertEqual(form["A1"].value(), "Alpha Systems")
+        self.assertEqual(form["A2"].value(), self.org.uei)
+        self.assertIn("1ABC5", form["A3"].value())
+        self.assertEqual(self.fresh().answers, {})  # a suggestion, not yet an answer
+        self.client.post(
+            path,
+            {
+                **self.page_state(path),
+                "A1": form["A1"].value(),
+                "A2": form["A2"].value(),
+                "A3": form["A3"].value(),
+            },
+        )
+        self.assertEqual(self.fresh().answers["A1"], "Alpha Systems")
+        self.assertEqual(self.fresh().answers["A3"], ["1ABC5", "2DEF6"])
+        # An answer given wins over the record.
+        self.org.legal_name = "Renamed"
+        self.org.save()
+        self.assertEqual(
+            self.client.get(path).context["form"]["A1"].value(), "Alpha Systems"
+        )
+
+    def test_the_campaigns_instructions_show_on_home_and_section_a(self) -> None:
+        self.campaign.instructions = "Answer for every CAGE code in scope."
+        self.campaign.save()
+        self.assertContains(
+            self.client.get(reverse("survey-home")), "every CAGE code in scope"
+        )
+        self.assertContains(
+            self.client.get(url("survey-section", self.response, "A")),
+            "every CAGE code in scope",
+        )
+        self.assertNotContains(
+            self.client.get(url("survey-section", self.response, "B")),
+            "every CAGE code in scope",
+        )
+
     def test_a_save_says_when_required_answers_are_still_missing(self) -> None:
         """Issue 10 §2: saved, in a warning, naming and linking the first gap."""
         path = url("survey-section", self.response, "A")
