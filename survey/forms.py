@@ -106,9 +106,9 @@ class AnswerForm(forms.Form):
 
     def _label(self, question: qn.Question) -> str:
         label = question.label.render(self.vendor)
-        return f"{question.id}. {label}" + (
-            f" ({_('required')})" if question.required else ""
-        )
+        # Not inside the f-string: makemessages cannot see a gettext call there.
+        required = _("required")
+        return f"{question.id}. {label}" + (f" ({required})" if question.required else "")
 
     def _add_fields(self, question: qn.Question, value: Any) -> list[str]:
         qid, label = question.id, self._label(question)

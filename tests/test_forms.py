@@ -41,6 +41,13 @@ def posted(
 class QuestionTypeTests(SimpleTestCase):
     """Each question type reads what a person types into the stored answer format."""
 
+    def test_required_is_said_in_the_page_language(self) -> None:
+        """Issue 10 §9: "(required)" was English on French labels."""
+        with translation.override("fr"):
+            label = form_for("A").fields["A1"].label
+        self.assertTrue(label.endswith("(obligatoire)"), label)
+        self.assertTrue(form_for("A").fields["A1"].label.endswith("(required)"))
+
     def test_text_with_pattern(self) -> None:
         answers, form = posted("A", {"A1": "  Acme Corp  ", "A2": "abcdefgh1234"})
         self.assertEqual((answers["A1"], answers["A2"]), ("Acme Corp", "abcdefgh1234"))
