@@ -76,6 +76,7 @@ class AnswerForm(forms.Form):
         readonly: bool = False,
         comments: dict[str, list[str]] | None = None,
         prefill: dict[str, Any] | None = None,
+        locked: dict[str, str] | None = None,
     ) -> None:
         super().__init__(data, files)
         self.comments = comments or {}
@@ -84,6 +85,8 @@ class AnswerForm(forms.Form):
         self.vendor = vendor
         self.org_answers = org_answers or {}
         self.readonly = readonly
+        # Questions shown read-only to this user, with the reason (the signatory's).
+        self.locked = locked or {}
         self.stored = answers
         layout: list[Any] = []
         # Suggestions for questions never answered (the organisation's record): shown
@@ -108,7 +111,9 @@ class AnswerForm(forms.Form):
         label = question.label.render(self.vendor)
         # Not inside the f-string: makemessages cannot see a gettext call there.
         required = _("required")
-        return f"{question.id}. {label}" + (f" ({required})" if question.required else "")
+        return f"{question.id}. {label}" + (
+            f" ({required})" if question.required else ""
+        )
 
     def _add_fields(self, question: qn.Question, value: Any) -> list[str]:
         qid, label = question.id, self._label(question)
@@ -118,8 +123,12 @@ class AnswerForm(forms.Form):
             return self._add_subfields(question, value, label)
         field = self._field(question)
         field.label, field.help_text, field.required = label, help_text, False
-        if self.readonly:
+        if self.readonly or qid in self.locked:
             field.disabled = True
+        if qid in self.locked:
+            field.help_text = " ".join(
+                filter(None, [help_text, escape(self.locked[qid])])
+            )
         self.fields[qid] = field
         names = [qid]
         initial = value

@@ -151,6 +151,10 @@ def page_context(
         "instructions": campaign.instructions
         if current is not None and current is questionnaire.sections[0]
         else "",
+        # The text the attestation question ("I make the attestation above") refers to.
+        "attestation": response.attestation_text()
+        if current is not None and any(q.must_be for q in current.questions)
+        else "",
         **deadline_context(response, now),
     }
 

@@ -359,7 +359,27 @@ def _form(
         readonly=not response.is_editable,
         comments=pages.comments_for(response, current.id, target),
         prefill=pages.prefill(response) if target is response else None,
+        # The attestation itself (F3) is the signatory's to give (issue 10 §10).
+        locked=_signatory_only(request, response, current),
     )
+
+
+def _signatory_only(
+    request: HttpRequest, response: Response, current: qn.Section
+) -> dict[str, str]:
+    """The questions of this page only the signatory answers, with who that is."""
+    attesting = [q.id for q in current.questions if q.must_be]
+    if not attesting or _role(request, response) == Membership.Role.SIGNATORY:
+        return {}
+    signatories = ", ".join(
+        response.organisation.memberships.filter(
+            role=Membership.Role.SIGNATORY
+        ).values_list("user__email", flat=True)
+    )
+    note = _("Only your authorised signatory gives this answer: %(who)s.") % {
+        "who": signatories or _("none named yet")
+    }
+    return dict.fromkeys(attesting, note)
 
 
 def _edit_state(request: HttpRequest) -> tuple[int, dict[str, Any]]:
@@ -572,6 +592,24 @@ def review(request: HttpRequest, response_uuid: Any) -> HttpResponse:
 @require_POST
 def submit(request: HttpRequest, response_uuid: Any) -> HttpResponse:
     response = _response(request, response_uuid)
+    if request.POST.get("confirmed") != "1":
+        # A legal commitment takes a second, explicit step (WCAG 3.3.4): say what is
+        # about to be attested, for whom, and ask again; refused as the submit would be.
+        if response.submitted_at and not response.is_editable:
+            return redirect("survey-receipt", response_uuid=response.uuid)
+        now = request.received_at  # type: ignore[attr-defined]
+        if reason := response.submit_refusal(request.user, now):  # type: ignore[arg-type]
+            return _refused(request, response, Refused(reason))
+        items = list(response.uses.all())
+        questionnaire = response.campaign.questionnaire.parsed
+        uses_count = len(items) if questionnaire.register_shown(response.answers) else 0
+        context = pages.page_context(response, items, "review", request)
+        context.update(
+            attestation=response.attestation_text(),
+            uses_count=uses_count,
+            submit_url=request.path,
+        )
+        return render(request, "survey/confirm.html", context)
     try:
         submission = response.submit(
             request.user,  # type: ignore[arg-type]

@@ -148,6 +148,9 @@ def test_invited_contractor_answers_resumes_and_submits(
     ).to_be_visible()
     expect(page.get_by_text("required answers are missing")).to_have_count(0)
     page.get_by_role("button", name="Attest and submit").click()
+    # A second step names what is attested (issue 10 §10).
+    expect(page.get_by_role("alert")).to_contain_text("with 2 uses of the vendor")
+    page.get_by_role("button", name="Confirm: attest and submit").click()
     expect(page.get_by_role("heading", name="Submission receipt")).to_be_visible()
     shown_hash = page.locator("[data-receipt-hash]").inner_text()
     context.close()

@@ -25,6 +25,8 @@ from tests.helpers import (
 )
 
 PREPARER, SIGNATORY = Membership.Role.PREPARER, Membership.Role.SIGNATORY
+# The second step of "Attest and submit" (the confirmation page's button).
+CONFIRMED = {"confirmed": "1"}
 
 
 def url(name: str, response: Response, *args: Any) -> str:
@@ -430,14 +432,49 @@ class ReviewAndSubmitTests(ContractorTestCase):
 
     def test_only_the_signatory_submits(self) -> None:
         self.complete()
-        reply = self.client.post(url("survey-submit", self.response))
+        reply = self.client.post(url("survey-submit", self.response), CONFIRMED)
         self.assertEqual(reply.status_code, 403)
         self.assertContains(reply, "authorised signatory", status_code=403)
         self.assertFalse(Submission.objects.exists())
 
+    def test_section_f_shows_the_attestation_and_only_the_signatory_gives_it(
+        self,
+    ) -> None:
+        """Issue 10 §10: the text F3 refers to is on its page; F3 is the signatory's."""
+        self.complete()
+        path = url("survey-section", self.response, "F")
+        page = self.client.get(path)
+        self.assertContains(page, self.fresh().attestation_text()[:60])
+        field = page.context["form"].fields["F3"]
+        self.assertTrue(field.disabled)
+        self.assertIn("a2@alpha.example", field.help_text)
+        before = self.fresh().answers["F3"]
+        self.client.post(
+            path, {**self.page_state(path), "F3": "no", "F2": "Alex Roe, VP"}
+        )
+        self.assertEqual(self.fresh().answers["F3"], before)
+        self.client.force_login(self.a2)
+        page = self.client.get(path)
+        self.assertFalse(page.context["form"].fields["F3"].disabled)
+
+    def test_attest_and_submit_asks_for_a_confirmation_first(self) -> None:
+        """Issue 10 §10: WCAG 3.3.4, a legal commitment confirmed in a second step."""
+        self.complete()
+        self.client.force_login(self.a2)
+        first = self.client.post(url("survey-submit", self.response))
+        self.assertEqual(first.status_code, 200)
+        self.assertContains(first, "Alpha Systems")
+        self.assertContains(first, self.campaign.title)
+        self.assertContains(first, 'name="confirmed" value="1"')
+        self.assertFalse(Submission.objects.exists())
+        self.assertEqual(self.fresh().status, "invited")
+        second = self.client.post(url("survey-submit", self.response), CONFIRMED)
+        self.assertRedirects(second, url("survey-receipt", self.response))
+        self.assertEqual(Submission.objects.count(), 1)
+
     def test_submission_with_missing_answers_is_refused(self) -> None:
         self.client.force_login(self.a2)
-        reply = self.client.post(url("survey-submit", self.response))
+        reply = self.client.post(url("survey-submit", self.response), CONFIRMED)
         self.assertRedirects(reply, url("survey-review", self.response))
         self.assertEqual(self.fresh().status, "invited")
 
@@ -445,7 +482,7 @@ class ReviewAndSubmitTests(ContractorTestCase):
         self.complete()
         self.client.force_login(self.a2)
         reply = self.client.post(
-            url("survey-submit", self.response), REMOTE_ADDR="203.0.113.9"
+            url("survey-submit", self.response), CONFIRMED, REMOTE_ADDR="203.0.113.9"
         )
         self.assertRedirects(reply, url("survey-receipt", self.response))
         response = self.fresh()
@@ -480,7 +517,7 @@ class ReviewAndSubmitTests(ContractorTestCase):
         self.complete()
         self.client.force_login(self.a2)
         for _ in range(5):
-            reply = self.client.post(url("survey-submit", self.response))
+            reply = self.client.post(url("survey-submit", self.response), CONFIRMED)
             self.assertRedirects(reply, url("survey-receipt", self.response))
         self.assertEqual(Submission.objects.count(), 1)
         self.assertEqual(
@@ -681,7 +718,7 @@ class RaceAndRobustnessTests(ContractorTestCase):
         self.client.force_login(self.a2)
         page = self.client.get(url("survey-review", self.response))
         self.assertContains(page, "#q-F4")
-        reply = self.client.post(url("survey-submit", self.response))
+        reply = self.client.post(url("survey-submit", self.response), CONFIRMED)
         self.assertRedirects(reply, url("survey-review", self.response))
         self.assertFalse(Submission.objects.exists())
 
@@ -776,7 +813,7 @@ class GivenBackAfterDeadlineTests(ContractorTestCase):
             )
             self.assertEqual(reply.status_code, 302)
             self.client.force_login(self.a2)
-            reply = self.client.post(url("survey-submit", self.response))
+            reply = self.client.post(url("survey-submit", self.response), CONFIRMED)
             self.assertRedirects(reply, url("survey-receipt", self.response))
             # Submitted again: the gate closes once more.
             self.client.force_login(self.a1)
@@ -861,7 +898,7 @@ class HiddenAnswersTests(ContractorTestCase):
         )
         self.autosave_b(B1="no")
         self.client.force_login(self.a2)
-        reply = self.client.post(url("survey-submit", self.response))
+        reply = self.client.post(url("survey-submit", self.response), CONFIRMED)
         self.assertRedirects(reply, url("survey-receipt", self.response))
         submission = Submission.objects.get(response=self.response)
         self.assertNotIn("C1", submission.answers)
@@ -903,7 +940,7 @@ class HiddenAnswersEdgeTests(ContractorTestCase):
         Response.objects.filter(pk=self.response.pk).update(answers=answers)
         Use.objects.create(response=self.response, answers=complete_use_answers())
         self.client.force_login(self.a2)
-        reply = self.client.post(url("survey-submit", self.response))
+        reply = self.client.post(url("survey-submit", self.response), CONFIRMED)
         self.assertRedirects(reply, url("survey-receipt", self.response))
         submission = Submission.objects.get(response=self.response)
         self.assertEqual(submission.uses, [])

@@ -354,7 +354,7 @@ class ConcurrentSubmitTests(TransactionTestCase):
         def submit(client: Client) -> None:
             try:
                 barrier.wait()
-                codes.append(client.post(path).status_code)
+                codes.append(client.post(path, {"confirmed": "1"}).status_code)
             except BaseException as exc:  # noqa: BLE001 - asserted below
                 errors.append(exc)
             finally:
@@ -452,7 +452,9 @@ class SubmitRaceTests(TransactionTestCase):
             # SELECT ... FOR UPDATE on PostgreSQL. The submit commits just before it.
             if not submitted and (sql.startswith("BEGIN") or "FOR UPDATE" in sql):
                 submitted.append(
-                    self.in_thread(lambda: signer.post(submit)).status_code
+                    self.in_thread(
+                        lambda: signer.post(submit, {"confirmed": "1"})
+                    ).status_code
                 )
             return execute(sql, *args)
 
@@ -494,7 +496,9 @@ class SubmitRaceTests(TransactionTestCase):
 
         threads = [
             threading.Thread(target=run, args=("write", writer, path, data)),
-            threading.Thread(target=run, args=("submit", signer, submit, {})),
+            threading.Thread(
+                target=run, args=("submit", signer, submit, {"confirmed": "1"})
+            ),
         ]
         for thread in threads:
             thread.start()

@@ -396,6 +396,19 @@ class Response(ReviewWorkflow, ResponseScores):
             answers, self.campaign.vendor.name, completion
         )
 
+    def submit_refusal(self, user: User, at: datetime) -> str:
+        """Why `user` may not submit this response at `at`; "" when they may. Judged
+        again under the row lock by submit; the confirmation page asks it first."""
+        if reason := self.write_refusal(at):
+            return reason
+        if not Membership.objects.filter(
+            user=user,
+            organisation_id=self.organisation_id,
+            role=Membership.Role.SIGNATORY,
+        ).exists():
+            return gettext("Only your organisation's authorised signatory can submit.")
+        return ""
+
     def submit(self, user: User, ip: str | None, at: datetime) -> Submission | None:
         """Lock the response and keep a snapshot; None when it was already submitted.
 
@@ -408,16 +421,8 @@ class Response(ReviewWorkflow, ResponseScores):
             locked = Response.locked(self.pk)
             if locked.submitted_at and not locked.is_editable:
                 return None  # a double click or a resubmitted form: the first stands
-            if reason := locked.write_refusal(at):
+            if reason := locked.submit_refusal(user, at):
                 raise Refused(reason)
-            if not Membership.objects.filter(
-                user=user,
-                organisation_id=locked.organisation_id,
-                role=Membership.Role.SIGNATORY,
-            ).exists():
-                raise Refused(
-                    gettext("Only your organisation's authorised signatory can submit.")
-                )
             uses = list(locked.uses.all())
             if locked.missing(uses):
                 raise Incomplete
