@@ -6,6 +6,7 @@ templates only loop and print.
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
@@ -93,10 +94,43 @@ def summary(response: Response, uses: list[Use], now: datetime) -> dict[str, Any
         "banner": questionnaire.banner.render(response.campaign.vendor.name),
         "handling_banner": response.campaign.handling_banner,
         "instructions": response.campaign.instructions,
+        "comments": len(open_comments(response)),
         # No countdown once the response is in: nothing is due any more.
         "open": response.is_editable,
         **deadline_context(response, now),
     }
+
+
+def open_comments(response: Response) -> list[dict[str, Any]]:
+    """The reviewer's comments still to act on, each with a link to its question."""
+    if response.status != Response.Status.RETURNED:
+        return []
+    questionnaire = response.campaign.questionnaire.parsed
+    found = []
+    for comment in ReviewComment.objects.filter(
+        response=response, resolved_at__isnull=True
+    ).select_related("use"):
+        try:
+            question = questionnaire.question(comment.question_id)
+        except KeyError:
+            continue
+        page = (
+            use_url(response, comment.use)
+            if comment.use is not None
+            else section_url(response, questionnaire.section(question.section_id))
+        )
+        found.append(
+            {
+                "question_id": comment.question_id,
+                "section_id": question.section_id,
+                "label": question.label.render(response.campaign.vendor.name),
+                "text": comment.text,
+                "use": str(comment.use) if comment.use is not None else "",
+                "answered": comment.answered_at is not None,
+                "url": f"{page}#q-{comment.question_id}",
+            }
+        )
+    return found
 
 
 def page_context(
@@ -112,6 +146,8 @@ def page_context(
     progress = questionnaire.progress(
         response.answers, [u.answers for u in uses], response.also_required
     )
+    comments = open_comments(response)
+    commented = Counter(c["section_id"] for c in comments)
     nav = []
     for section in questionnaire.sections:
         given, required = progress.get(section.id, (0, 0))
@@ -121,6 +157,7 @@ def page_context(
                 "title": section.title.render(vendor),
                 "url": section_url(response, section),
                 "show_if": condition_json(section.show_if),
+                "comments": commented.get(section.id, 0),
                 "shown": section.id in progress,
                 "given": given,
                 "required": required,
@@ -136,6 +173,7 @@ def page_context(
         "title": questionnaire.title.render(vendor),
         "banner": questionnaire.banner.render(vendor),
         "nav": nav,
+        "review_comments": comments,
         "visible_sections": set(progress),
         "org_answers": org,
         "refusal": refusal,

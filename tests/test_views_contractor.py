@@ -819,9 +819,77 @@ class GivenBackAfterDeadlineTests(ContractorTestCase):
             self.client.force_login(self.a1)
             self.assertEqual(self.client.post(path, {"D1": "Late"}).status_code, 403)
         self.assertEqual(self.response.submissions.count(), 2)
+        comment = ReviewComment.objects.get()
+        self.assertEqual(comment.state, "answered")
+        # Accepted: the review is closed, and so is the comment (issue 10 §1).
+        self.response.refresh_from_db()
+        self.response.start_review(reviewer)
+        self.response.accept(reviewer)
+        comment.refresh_from_db()
+        self.assertEqual(comment.state, "resolved")
         # The finding survives even if the use it was about is removed later.
         Use.objects.filter(pk=use.pk).delete()
         self.assertEqual(ReviewComment.objects.get().text, "Name the platform")
+
+
+class ReturnedForClarificationTests(ContractorTestCase):
+    """Issue 10 §1: a returned response says so everywhere, with links to each comment."""
+
+    def setUp(self) -> None:
+        from django.utils import timezone
+
+        from survey.models import ReviewComment  # noqa: F401
+        from tests.review_helpers import make_reviewer
+
+        super().setUp()
+        self.response.answers = complete_org_answers()
+        self.response.save()
+        self.use = Use.objects.create(
+            response=self.response, position=1, answers=complete_use_answers()
+        )
+        self.response.submit(self.a2, None, timezone.now())
+        reviewer = make_reviewer(self.campaign)
+        self.response.refresh_from_db()
+        self.response.start_review(reviewer)
+        self.response.return_for_clarification(
+            reviewer,
+            [("A4", None, "Say which units are in scope"), ("D1", self.use, "Name it")],
+        )
+
+    def test_banner_links_and_sidebar_markers(self) -> None:
+        home = self.client.get(reverse("survey-home"))
+        self.assertContains(home, "2 reviewer comments to answer")
+        for section in ("A", "B", "E"):
+            page = self.client.get(url("survey-section", self.response, section))
+            self.assertContains(page, "Returned for clarification: 2 comments")
+            self.assertContains(
+                page, url("survey-section", self.response, "A") + "#q-A4"
+            )
+            self.assertContains(
+                page, url("survey-use", self.response, self.use.uuid) + "#q-D1"
+            )
+        nav = self.client.get(url("survey-section", self.response, "B")).context["nav"]
+        self.assertEqual(
+            {i["id"]: i["comments"] for i in nav if i["comments"]}, {"A": 1, "D": 1}
+        )
+        review = self.client.get(url("survey-review", self.response))
+        self.assertContains(review, "Say which units are in scope")
+
+    def test_changing_the_answer_answers_the_comment(self) -> None:
+        from survey.models import ReviewComment
+
+        path = url("survey-section", self.response, "A")
+        page = self.client.get(path)
+        form = page.context["form"]
+        data = {**self.page_state(path)}
+        for name in ("A1", "A2", "A3", "A7"):
+            data[name] = form[name].value()
+        data.update({"A4": "business_units", "A4a": "Aerospace only", "A5": ["prime"]})
+        self.client.post(path, data)
+        states = dict(ReviewComment.objects.values_list("question_id", "answered_at"))
+        self.assertIsNotNone(states["A4"])
+        self.assertIsNone(states["D1"])  # not touched yet
+        self.assertContains(self.client.get(path), "answered")
 
 
 class HiddenAnswersTests(ContractorTestCase):

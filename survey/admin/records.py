@@ -159,7 +159,14 @@ class SubmissionAdmin(CampaignScopedAdmin):
 @admin.register(ReviewComment)
 class ReviewCommentAdmin(CampaignScopedAdmin):
     campaign_path = "response__campaign"
-    list_display = ["response", "question_id", "author", "created_at", "resolved_at"]
+    list_display = [
+        "response",
+        "question_id",
+        "author",
+        "created_at",
+        "answered_at",
+        "resolved_at",
+    ]
     list_filter = [("response__campaign", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["response__organisation__legal_name", "text"]
     list_select_related = ["response__organisation", "response__campaign", "author"]

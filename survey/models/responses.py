@@ -35,7 +35,7 @@ from survey.models.programs import (
 )
 from survey.models.questionnaires import canonical_json
 from survey.models.records import Submission, _store_uploads
-from survey.models.review import ReviewWorkflow
+from survey.models.review import ReviewComment, ReviewWorkflow
 from survey.models.scores import ResponseScores
 from survey.names import name_key
 
@@ -251,6 +251,7 @@ class Response(ReviewWorkflow, ResponseScores):
                 current.save()
                 current.sync_contracts()
                 current.audit_save(user, ip, result.changed)
+                ReviewComment.answer_changed(current.pk, set(result.changed), None, at)
         self.refresh_from_db()
         return result
 
@@ -427,6 +428,7 @@ class Response(ReviewWorkflow, ResponseScores):
             if locked.missing(uses):
                 raise Incomplete
             submission = locked._snapshot(uses, user, ip, at)
+            ReviewComment.answer_all(locked.pk, at)
         self.refresh_from_db()
         return submission
 
@@ -777,6 +779,9 @@ class Use(models.Model):
                 response.refresh_scores(list(response.uses.all()))
                 response.save()
                 response.audit_save(user, ip, result.changed, use=current)
+                ReviewComment.answer_changed(
+                    response.pk, set(result.changed), current.pk, at
+                )
         self.refresh_from_db()
         return result
 

@@ -66,6 +66,7 @@ class ReviewWorkflow:
     def accept(self, user: User) -> None:
         with transaction.atomic():
             self._transition("accept", user)
+            ReviewComment.resolve_all(self.pk, timezone.now())  # type: ignore[attr-defined]
 
     def escalate(self, user: User, note: str = "") -> None:
         with transaction.atomic():
@@ -222,6 +223,9 @@ class ReviewComment(models.Model):
         verbose_name=_("author"),
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    # Answered: the contractor changed that answer, or submitted again. Resolved: the
+    # response was accepted. Set by the models' write paths (ReviewComment.answer_*).
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
 
     class Meta:
@@ -231,6 +235,39 @@ class ReviewComment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.question_id}: {self.text[:60]}"
+
+    @property
+    def state(self) -> str:
+        if self.resolved_at:
+            return "resolved"
+        return "answered" if self.answered_at else "open"
+
+    @staticmethod
+    def answer_changed(
+        response_id: int, questions: set[str], use_id: int | None, at: datetime
+    ) -> int:
+        """The open comments on these questions are answered by the change."""
+        return ReviewComment.objects.filter(
+            response_id=response_id,
+            question_id__in=questions,
+            use_id=use_id,
+            answered_at__isnull=True,
+            resolved_at__isnull=True,
+        ).update(answered_at=at)
+
+    @staticmethod
+    def answer_all(response_id: int, at: datetime) -> int:
+        """A new submission answers every comment still open."""
+        return ReviewComment.objects.filter(
+            response_id=response_id, answered_at__isnull=True, resolved_at__isnull=True
+        ).update(answered_at=at)
+
+    @staticmethod
+    def resolve_all(response_id: int, at: datetime) -> int:
+        """Acceptance closes the review: every comment is resolved."""
+        return ReviewComment.objects.filter(
+            response_id=response_id, resolved_at__isnull=True
+        ).update(resolved_at=at)
 
 
 class ReminderSent(models.Model):
