@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+import uuid
 from collections.abc import Callable
 from datetime import UTC
 from functools import wraps
@@ -139,6 +140,13 @@ def _response(request: HttpRequest, response_uuid: Any) -> Response:
     return found
 
 
+def _uuid_or_none(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
+
+
 def _use(response: Response, use_uuid: Any) -> Use:
     return get_object_or_404(Use.objects.filter(response=response), uuid=use_uuid)
 
@@ -243,6 +251,20 @@ def uses(request: HttpRequest, response_uuid: Any) -> HttpResponse:
     register = questionnaire.use_section
     if register is None:
         raise Http404
+    if request.method == "POST" and "discard" in request.POST:
+        # "Back to the list" from a use page: a use nothing was typed into goes.
+        use = response.uses.filter(uuid=_uuid_or_none(request.POST["discard"])).first()
+        if use is not None and response.is_editable:
+            try:
+                response.discard_if_empty(
+                    use,
+                    request.user,  # type: ignore[arg-type]
+                    client_ip(request),
+                    request.received_at,  # type: ignore[attr-defined]
+                )
+            except Refused as refusal:
+                return _refused(request, response, refusal)
+        return redirect("survey-uses", response_uuid=response.uuid)
     if request.method == "POST":
         try:
             use = response.add_use(

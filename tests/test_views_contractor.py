@@ -370,6 +370,32 @@ class UseRegisterTests(ContractorTestCase):
         self.assertFalse(Use.objects.filter(pk=use.pk).exists())
         self.assertEqual(self.fresh().cdi, 0.0)
 
+    def test_an_empty_use_goes_on_the_way_back_a_started_one_stays(self) -> None:
+        """Issue 10 §3: "Add a use" then "Back" leaves no phantom Critical use."""
+        self.client.post(url("survey-uses", self.response))
+        empty = Use.objects.get(response=self.response)
+        page = self.client.get(url("survey-use", self.response, empty.uuid))
+        self.assertContains(page, f'name="discard" value="{empty.uuid}"')
+        reply = self.client.post(
+            url("survey-uses", self.response), {"discard": str(empty.uuid)}
+        )
+        self.assertRedirects(reply, url("survey-uses", self.response))
+        self.assertFalse(Use.objects.filter(response=self.response).exists())
+        self.client.post(url("survey-uses", self.response))
+        started = Use.objects.get(response=self.response)
+        started.answers = {"D1": "Drafting"}
+        started.save()
+        self.client.post(
+            url("survey-uses", self.response), {"discard": str(started.uuid)}
+        )
+        self.assertTrue(Use.objects.filter(pk=started.pk).exists())
+        listing = self.client.get(url("survey-uses", self.response))
+        self.assertContains(listing, "incomplete: scored as the worst case")
+        # Garbage in the field changes nothing and is no error.
+        reply = self.client.post(url("survey-uses", self.response), {"discard": "nope"})
+        self.assertEqual(reply.status_code, 302)
+        self.assertEqual(Use.objects.filter(response=self.response).count(), 1)
+
     def test_unknown_wins_over_the_number_box(self) -> None:
         """Issue 10 §5: ticked "unknown" clears the number, even a bad one."""
         use = Use.objects.create(

@@ -374,6 +374,19 @@ class Response(ReviewWorkflow, ResponseScores):
             locked.refresh_scores(list(locked.uses.all()))
             locked.save()
 
+    def discard_if_empty(
+        self, use: Use, user: User, ip: str | None, at: datetime
+    ) -> bool:
+        """Remove a use nothing was typed into (left by "Add a use" then "Back");
+        judged on the row as it stands under the lock, so an autosave that landed
+        meanwhile keeps it. True when it was removed."""
+        with transaction.atomic():
+            Response.lock_for_write(self.pk, at)
+            if Use.objects.filter(pk=use.pk).exclude(answers={}).exists():
+                return False
+        self.remove_use(use, user, ip, at)
+        return True
+
     @property
     def also_required(self) -> frozenset[str]:
         """Questions a campaign setting makes required (the signed attestation, F4)."""
