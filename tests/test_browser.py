@@ -340,3 +340,38 @@ def test_the_navigator_and_unknown_boxes_follow_the_answers_live(
     expect(days).to_be_editable()
     context.close()
     assert problems == []
+
+
+def test_pages_reflow_at_320_pixels(browser: Browser, live_server: Any) -> None:
+    """Issue 10 §8 (WCAG 1.4.10): no page is wider than a 320 px screen."""
+    from survey.models import Use
+    from tests.helpers import complete_org_answers, complete_use_answers
+
+    org = make_organisation(legal_name="Northwind Defense Systems Incorporated")
+    response = make_response(organisation=org, answers=complete_org_answers())
+    use = Use.objects.create(
+        response=response, position=1, answers=complete_use_answers()
+    )
+    user = make_user(
+        "a.very.long.address.for.a.preparer@northwind-defense.example", org
+    )
+    user.set_password(PASSWORD)
+    user.save()
+    context = browser.new_context(viewport={"width": 320, "height": 640})
+    page = context.new_page()
+    problems = watch_console(page)
+    page.goto(f"{live_server.url}{reverse('login')}")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    log_in(page, live_server.url, user.email)
+    for path in (
+        reverse("survey-home"),
+        reverse("survey-section", args=[response.uuid, "A"]),
+        reverse("survey-uses", args=[response.uuid]),
+        reverse("survey-use", args=[response.uuid, use.uuid]),
+        reverse("survey-review", args=[response.uuid]),
+    ):
+        page.goto(f"{live_server.url}{path}")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 320, (path, width)
+    context.close()
+    assert problems == []
