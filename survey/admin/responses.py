@@ -29,6 +29,7 @@ from survey.admin import exports as exports_admin
 from survey.admin.review import SIMPLE_VERBS, ReviewMixin, local_time
 from survey.admin.scoping import CampaignScopedAdmin
 from survey.models import AuditEvent, Response, Submission, Use
+from survey.pages import BAND_LABELS
 from survey.scoring import Band
 
 
@@ -50,7 +51,7 @@ class BandFilter(admin.SimpleListFilter):
     parameter_name = "band"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
-        return [(b, b) for b in Band.ORDER] + [
+        return [(b, BAND_LABELS[b]) for b in reversed(Band.ORDER)] + [
             ("none_attested", _("No dependence attested")),
             ("unresolved", _("Unresolved")),
         ]
@@ -59,6 +60,43 @@ class BandFilter(admin.SimpleListFilter):
         if self.value():
             return queryset.filter(_band=self.value())
         return queryset
+
+
+class LabelledFilter(admin.SimpleListFilter):
+    """A filter on a coded column, offering its labels (never a raw or empty code).
+
+    The parameter keeps the name of the field filter it replaces ("tier__exact"), so
+    that the dashboard's drill-down links work unchanged.
+    """
+
+    field = ""
+    labels: dict[str, Any] = {}
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return list(self.labels.items())
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Response]) -> Any:
+        if self.value() in self.labels:
+            return queryset.filter(**{self.field: self.value()})
+        return queryset
+
+
+class TierFilter(LabelledFilter):
+    title = _("tier")
+    parameter_name = "tier__exact"
+    field = "tier"
+    labels = dict(BAND_LABELS)
+
+
+class RouteFilter(LabelledFilter):
+    title = _("screening route")
+    parameter_name = "route__exact"
+    field = "route"
+    labels = {
+        "dependence": _("Dependence reported"),
+        "no_dependence": _("No dependence attested"),
+        "unresolved": _("Unresolved"),
+    }
 
 
 class AttestedFilter(admin.SimpleListFilter):
@@ -166,8 +204,8 @@ class ResponseAdmin(ReviewMixin, CampaignScopedAdmin):
         BandFilter,
         LateFilter,
         AttestedFilter,
-        "tier",
-        "route",
+        TierFilter,
+        RouteFilter,
         "flag_direct",
         "flag_indirect_only",
         "flag_nss",

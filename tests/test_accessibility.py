@@ -1,0 +1,103 @@
+"""Automated accessibility scan (axe-core, bundled by axe-playwright-python, offline) of
+every kind of page, in Debian's Chromium: no serious or critical violation (issue 10 §19)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from django.urls import reverse
+from django.utils import timezone
+from playwright.sync_api import Browser, Page
+
+from survey.models import Membership, ReviewComment, Use
+from tests.helpers import (
+    complete_org_answers,
+    complete_use_answers,
+    make_campaign,
+    make_organisation,
+    make_response,
+    make_user,
+)
+
+pytestmark = pytest.mark.django_db(transaction=True)
+PASSWORD = "a long passphrase 42"
+BLOCKING = {"serious", "critical"}
+
+
+def problems(page: Page) -> list[str]:
+    """The serious and critical violations on the page, one line each."""
+    results = Axe().run(page)
+    return [
+        f"{page.url}: {v['id']} ({v['impact']}): "
+        + "; ".join(n["target"][0] if n.get("target") else "" for n in v["nodes"][:3])
+        for v in results.response["violations"]
+        if v.get("impact") in BLOCKING
+    ]
+
+
+def log_in(page: Page, base: str, email: str) -> None:
+    page.goto(f"{base}{reverse('login')}")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+
+
+def test_no_serious_violation_anywhere(browser: Browser, live_server: Any) -> None:
+    from tests.analytics_data import seven_contractors
+    from tests.review_helpers import make_reviewer
+
+    campaign = make_campaign(handling_banner="CUI // PROPRIETARY")
+    org = make_organisation(legal_name="Alpha Systems")
+    preparer = make_user("pat@alpha.example", org, Membership.Role.PREPARER)
+    signatory = make_user("sam@alpha.example", org, Membership.Role.SIGNATORY)
+    for user in (preparer, signatory):
+        user.set_password(PASSWORD)
+        user.save()
+    draft = make_response(campaign, org, answers={"A1": "Alpha Systems"})
+    use = Use.objects.create(response=draft, position=1, answers={"D1": "Drafting"})
+    other = make_campaign(slug="second", title="Second campaign")
+    done = make_response(other, org, answers=complete_org_answers())
+    Use.objects.create(response=done, position=1, answers=complete_use_answers())
+    done.submit(signatory, None, timezone.now())
+    figures = seven_contractors()
+    reviewer = make_reviewer(figures, other)
+    reviewer.set_password(PASSWORD)
+    reviewer.save()
+    ReviewComment.objects.create(
+        response=done, question_id="A4", text="Please check", author=reviewer
+    )
+    context = browser.new_context()
+    page = context.new_page()
+    base = live_server.url
+    found: list[str] = []
+    page.goto(f"{base}{reverse('login')}")
+    found += problems(page)
+    log_in(page, base, preparer.email)
+    for path in (
+        reverse("survey-home"),
+        reverse("survey-section", args=[draft.uuid, "A"]),
+        reverse("survey-uses", args=[draft.uuid]),
+        reverse("survey-use", args=[draft.uuid, use.uuid]),
+        reverse("survey-review", args=[draft.uuid]),
+        reverse("survey-receipt", args=[done.uuid]),
+    ):
+        page.goto(f"{base}{path}")
+        found += problems(page)
+    # The error summary, as after a bad answer.
+    page.goto(f"{base}{reverse('survey-section', args=[draft.uuid, 'A'])}")
+    page.locator("#id_A2").fill("not a UEI")
+    page.get_by_role("button", name="Save draft").click()
+    found += problems(page)
+    page.context.clear_cookies()
+    log_in(page, base, reviewer.email)
+    for path in (
+        reverse("admin:survey_response_changelist"),
+        reverse("admin:survey_response_change", args=[done.pk]),
+        reverse("admin:survey_campaign_dashboard", args=[figures.pk]),
+    ):
+        page.goto(f"{base}{path}")
+        found += problems(page)
+    context.close()
+    assert found == [], "\n".join(found)
