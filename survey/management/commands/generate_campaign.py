@@ -8,6 +8,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection
 from django.utils import timezone
 
 from survey.demo import DEFAULT_DEFINITION
@@ -75,6 +76,11 @@ class Command(BaseCommand):
         )
         started = time.perf_counter()
         made = generate(campaign, count, options["seed"], signatory, now)
+        if connection.vendor == "postgresql":
+            # Fresh statistics, as autovacuum would give them a little later: without
+            # them PostgreSQL misjudges the counted uses by 400× and plans for 600 rows.
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
         self.stdout.write(
             f"{campaign.slug}: {made.responses} responses and {made.uses} uses added "
             f"in {time.perf_counter() - started:.1f} s."
