@@ -25,9 +25,11 @@ from survey import analytics
 from survey import questionnaire as qn
 from survey.analytics import Filter
 from survey.analytics.sources import BANDS, counted_scores, counted_uses
+from survey.analytics.totals import CROSSTAB_TITLES
 from survey.deadlines import zone_label
 from survey.exports.cells import DATETIME, MONEY, Book, Column, Sheet, naive_utc
 from survey.exports.columns import fields_for
+from survey.exports.csvzip import CsvBook
 from survey.models import USE_COLUMNS, Campaign, Response, Use
 from survey.pages import BAND_LABELS
 
@@ -118,8 +120,6 @@ def write_csv(
     progress: Progress = _quiet,
 ) -> dict[str, int]:
     """A zip of the Contractors and Uses sheets as UTF-8 CSV, neutralised the same way."""
-    from survey.exports.csvzip import CsvBook
-
     with translation.override(options.language):
         writer = _Writer(campaign, options, now, progress, book=CsvBook())
         writer.contractors()
@@ -632,8 +632,6 @@ class _Writer:
                 Column(_("Contractors"), "number", 11),
             ],
         )
-        from survey.admin.dashboard import CROSSTAB_TITLES
-
         contractors = analytics.crosstab_contractors(self.campaign, self.flt, tables)
         for table in f.crosstabs:
             if table.row not in tables:

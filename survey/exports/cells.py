@@ -10,7 +10,7 @@ Rules (spec §3, checklist EX-1/EX-2):
 - sheet titles are unique, at most 31 characters, without []:*?/\\.
 
 Only strings that may carry such things pay for the guard: option labels and codes are
-guarded once per export (Column.label_cells), numbers and dates pass as they are.
+guarded once per export (columns.Field.bind), numbers and dates pass as they are.
 """
 
 from __future__ import annotations

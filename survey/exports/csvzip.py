@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import tempfile
 import zipfile
 from collections.abc import Sequence
 from typing import IO, Any
@@ -46,8 +47,6 @@ class CsvSheet:
 
 
 def _spooled() -> Any:
-    import tempfile
-
     return tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115
 
 
