@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from survey.models import AuditEvent, Response, ReviewComment, Use
+from survey.pages import BAND_LABELS
 from tests.helpers import make_campaign, make_response
 from tests.review_helpers import USE, make_admin_officer, make_reviewer, make_submitted
 
@@ -107,7 +108,7 @@ class ResponseListTests(TestCase):
         self.assertEqual(
             [r.pk for r in page.context["cl"].result_list], [self.on_time.pk]
         )
-        self.assertContains(page, "critical (override; computed")
+        self.assertContains(page, "Critical (override; computed")
 
 
 class ResponsePageTests(TestCase):
@@ -328,3 +329,28 @@ class BulkActionTests(TestCase):
         self.client.post(CHANGELIST, {**selection, "apply": "1", "reason": "Amend"})
         response.refresh_from_db()
         self.assertEqual(response.status, Response.Status.IN_PROGRESS)
+
+
+class ReadableReviewerScreensTests(TestCase):
+    """Issue 10 §12: labels, money and legends on reviewer screens, not raw codes."""
+
+    def test_response_page_and_lists_show_labels(self) -> None:
+        response = make_submitted()
+        officer = make_admin_officer()
+        self.client.force_login(officer)
+        page = self.client.get(change_url(response))
+        use = response.uses.get()
+        channel = use.response.campaign.questionnaire.parsed.question("D2")
+        label = channel.option(use.channel).label.render(response.campaign.vendor.name)
+        self.assertContains(page, label)
+        self.assertNotContains(page, f">{use.channel}<")
+        self.assertContains(page, "C: criticality")
+        self.assertContains(page, "M: multiplier")
+        self.assertContains(page, "1,000.00 USD")  # D15 "1000.00"
+        # Audit details as lines, not a Python dict.
+        self.assertNotContains(page, "{&#x27;")
+        listing = self.client.get(reverse("admin:survey_use_changelist"))
+        self.assertContains(listing, label)
+        responses = self.client.get(reverse("admin:survey_response_changelist"))
+        self.assertNotContains(responses, f">{response.tier}<")
+        self.assertContains(responses, f">{BAND_LABELS[response.tier]}<")

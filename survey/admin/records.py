@@ -13,6 +13,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from survey.admin import labels
 from survey.admin.audited import AuditedMixin
 from survey.admin.scoping import CampaignScopedAdmin
 from survey.models import (
@@ -84,18 +85,18 @@ class RowsFilter(admin.SimpleListFilter):
 
 
 @admin.register(Use)
-class UseAdmin(CampaignScopedAdmin):
+class UseAdmin(labels.UseLabels, CampaignScopedAdmin):
     campaign_path = "response__campaign"
     list_display = [
         "name",
         "response",
-        "channel",
+        "channel_label",
         "supply_tier",
-        "function",
+        "function_label",
         "days",
-        "cost",
+        "cost_money",
         "dri",
-        "band",
+        "band_label",
     ]
     list_filter = [
         "band",
@@ -110,7 +111,10 @@ class UseAdmin(CampaignScopedAdmin):
         ("response__campaign", admin.RelatedOnlyFieldListFilter),
     ]
     search_fields = ["name", "intermediary", "response__organisation__legal_name"]
-    list_select_related = ["response__organisation", "response__campaign"]
+    list_select_related = [
+        "response__organisation",
+        "response__campaign__vendor",
+    ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Use]:
         # Use.objects holds the live rows; the copies kept at submission are what the

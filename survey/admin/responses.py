@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy as _
 
 from survey import readable
 from survey.admin import exports as exports_admin
+from survey.admin import labels
 from survey.admin.review import SIMPLE_VERBS, ReviewMixin, local_time
 from survey.admin.scoping import CampaignScopedAdmin
 from survey.models import AuditEvent, Response, Submission, Use
@@ -142,7 +143,7 @@ class AttestedFilter(admin.SimpleListFilter):
         return counted.filter(pk__in=latest.filter(figure).values("response"))
 
 
-class UseInline(admin.TabularInline):
+class UseInline(labels.UseLabels, admin.TabularInline):
     model = Use
     extra = 0
     can_delete = False
@@ -150,24 +151,23 @@ class UseInline(admin.TabularInline):
     fields = [
         "position",
         "name",
-        "channel",
+        "channel_label",
         "supply_tier",
-        "criticality",
+        "criticality_label",
         "days",
-        "cost",
-        "c",
-        "t",
-        "sub",
-        "a",
-        "s",
-        "e",
-        "r",
-        "m",
+        "cost_money",
+        *labels.FACTOR_FIELDS,
         "dri",
-        "band",
+        "band_label",
         "assumed_factors",
     ]
     readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Use]:
+        # The labels read each use's campaign and vendor: joined, not one query a use.
+        return (
+            super().get_queryset(request).select_related("response__campaign__vendor")
+        )
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -369,10 +369,10 @@ class ResponseAdmin(ReviewMixin, CampaignScopedAdmin):
     def effective_band(self, obj: Response) -> str:
         if obj.override_band:
             return gettext("%(band)s (override; computed %(tier)s)") % {
-                "band": obj.override_band,
-                "tier": obj.tier,
+                "band": labels.band(obj.override_band),
+                "tier": labels.band(obj.tier),
             }
-        return obj.tier
+        return labels.band(obj.tier)
 
     # Response page.
 
@@ -426,7 +426,8 @@ class ResponseAdmin(ReviewMixin, CampaignScopedAdmin):
         events = AuditEvent.objects.filter(
             object_type=obj._meta.label_lower, object_id=str(obj.pk)
         )
-        return render_to_string("admin/survey/response/_audit.html", {"events": events})
+        rows = [(event, labels.details(event.details)) for event in events]
+        return render_to_string("admin/survey/response/_audit.html", {"rows": rows})
 
     def change_view(
         self,

@@ -1,0 +1,148 @@
+"""Labels instead of codes on reviewer screens, worked out once, not per row.
+
+A questionnaire version never changes once stored, so its option labels are cached by
+(version, vendor, language): safe on every server, and a list of a thousand uses does not
+parse the definition a thousand times.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any
+
+from django.contrib import admin
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from survey import questionnaire as qn
+from survey.models import USE_COLUMNS, QuestionnaireVersion
+from survey.pages import BAND_LABELS
+
+# Factor columns, with what each letter stands for (spec §2.2).
+FACTORS = {
+    "c": _("C: criticality"),
+    "t": _("T: time to replace"),
+    "sub": _("Sub: substitutability"),
+    "a": _("A: alternative credit"),
+    "s": _("S: substitution difficulty"),
+    "e": _("E: exposure"),
+    "r": _("R: reliance"),
+    "m": _("M: multiplier"),
+}
+
+
+class UseLabels:
+    """Display columns of a use for the admin: labels, money, factor legends."""
+
+    @admin.display(description=_("channel (D2)"), ordering="channel")
+    def channel_label(self, use: Any) -> str:
+        return column(use, "channel")
+
+    @admin.display(description=_("criticality (D13)"), ordering="criticality")
+    def criticality_label(self, use: Any) -> str:
+        return column(use, "criticality")
+
+    @admin.display(description=_("function (D4)"), ordering="function")
+    def function_label(self, use: Any) -> str:
+        return column(use, "function")
+
+    @admin.display(description=_("transition cost (D15)"), ordering="cost")
+    def cost_money(self, use: Any) -> str:
+        return money(use.cost)
+
+    @admin.display(description=_("band"), ordering="band")
+    def band_label(self, use: Any) -> str:
+        return band(use.band)
+
+    @admin.display(description=FACTORS["c"])
+    def c_factor(self, use: Any) -> Any:
+        return use.c
+
+    @admin.display(description=FACTORS["t"])
+    def t_factor(self, use: Any) -> Any:
+        return use.t
+
+    @admin.display(description=FACTORS["sub"])
+    def sub_factor(self, use: Any) -> Any:
+        return use.sub
+
+    @admin.display(description=FACTORS["a"])
+    def a_factor(self, use: Any) -> Any:
+        return use.a
+
+    @admin.display(description=FACTORS["s"])
+    def s_factor(self, use: Any) -> Any:
+        return use.s
+
+    @admin.display(description=FACTORS["e"])
+    def e_factor(self, use: Any) -> Any:
+        return use.e
+
+    @admin.display(description=FACTORS["r"])
+    def r_factor(self, use: Any) -> Any:
+        return use.r
+
+    @admin.display(description=FACTORS["m"])
+    def m_factor(self, use: Any) -> Any:
+        return use.m
+
+
+FACTOR_FIELDS = [f"{code}_factor" for code in FACTORS]
+
+
+@lru_cache(maxsize=64)
+def _options(version_id: int, vendor: str, language: str) -> dict[str, dict[str, str]]:
+    parsed = QuestionnaireVersion.objects.get(pk=version_id).parsed
+    found: dict[str, dict[str, str]] = {}
+    for question in parsed.questions:
+        values = qn.FIXED_OPTIONS.get(question.type) or [
+            o.value for o in question.options
+        ]
+        found[question.id] = {v: qn.display(question, v, vendor) for v in values}
+    return found
+
+
+def option(version_id: int, vendor: str, qid: str, code: str) -> str:
+    """The label of an answer code, in the admin's language ("" stays "")."""
+    if not code:
+        return ""
+    labels = _options(version_id, vendor, (get_language() or "en")[:2])
+    return labels.get(qid, {}).get(code, code)
+
+
+def column(use: Any, name: str) -> str:
+    """The label of the code a use stores in one of its columns (channel, ...)."""
+    qid = next(q for q, c in USE_COLUMNS.items() if c == name)
+    campaign = use.response.campaign
+    return option(
+        campaign.questionnaire_id, campaign.vendor.name, qid, getattr(use, name)
+    )
+
+
+@lru_cache(maxsize=8)
+def _bands(language: str) -> dict[str, str]:
+    return {code: str(label) for code, label in BAND_LABELS.items()}
+
+
+def band(code: str) -> str:
+    return _bands((get_language() or "en")[:2]).get(code, code) if code else ""
+
+
+def money(value: Decimal | None) -> str:
+    return f"{value:,.2f} USD" if value is not None else "—"
+
+
+def details(value: Any) -> list[str]:
+    """An audit event's details as readable lines ("questions: A1, A4")."""
+    if not isinstance(value, dict):
+        return [str(value)] if value else []
+    return [f"{key}: {_plain(item)}" for key, item in value.items()]
+
+
+def _plain(value: Any) -> str:
+    if isinstance(value, list):
+        return ", ".join(_plain(v) for v in value)
+    if isinstance(value, dict):
+        return "; ".join(f"{k}={_plain(v)}" for k, v in value.items())
+    return "—" if value in (None, "") else str(value)
