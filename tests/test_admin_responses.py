@@ -354,3 +354,22 @@ class ReadableReviewerScreensTests(TestCase):
         responses = self.client.get(reverse("admin:survey_response_changelist"))
         self.assertNotContains(responses, f">{response.tier}<")
         self.assertContains(responses, f">{BAND_LABELS[response.tier]}<")
+
+
+class ResponseListColumnsTests(TestCase):
+    """Issue 10 §11: at most eight columns, the flags as badges in one of them."""
+
+    def test_eight_columns_and_flag_badges(self) -> None:
+        response = make_submitted()
+        Response.objects.filter(pk=response.pk).update(
+            flag_nss=True, flag_unresolved=True
+        )
+        self.client.force_login(make_admin_officer())
+        page = self.client.get(reverse("admin:survey_response_changelist"))
+        headers = page.context["cl"].list_display
+        self.assertLessEqual(len([h for h in headers if h != "action_checkbox"]), 8)
+        self.assertContains(
+            page, '<span class="flag-badge" title="national security system">NSS</span>'
+        )
+        self.assertContains(page, ">unresolved</span>")
+        self.assertNotContains(page, ">deliverable</span>")

@@ -146,3 +146,21 @@ def _plain(value: Any) -> str:
     if isinstance(value, dict):
         return "; ".join(f"{k}={_plain(v)}" for k, v in value.items())
     return "—" if value in (None, "") else str(value)
+
+
+@lru_cache(maxsize=8)
+def _flag_badges(language: str) -> dict[str, tuple[str, str]]:
+    names = {
+        "late": (_("submitted after the deadline"), _("late")),
+        "flag_nss": (_("national security system"), _("NSS")),
+        "flag_classified": (_("classified environment"), _("classified")),
+        "flag_deliverable": (_("part of a deliverable"), _("deliverable")),
+        "flag_policy_friction": (_("policy friction"), _("policy")),
+        "flag_unresolved": (_("unresolved"), _("unresolved")),
+    }
+    return {k: (str(title), str(short)) for k, (title, short) in names.items()}
+
+
+def flag_badges() -> dict[str, tuple[str, str]]:
+    """Response flags as (title, short badge text), in the admin's language, made once."""
+    return _flag_badges((get_language() or "en")[:2])

@@ -21,6 +21,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -182,21 +183,17 @@ class UseInline(labels.UseLabels, admin.TabularInline):
 @admin.register(Response)
 class ResponseAdmin(ReviewMixin, CampaignScopedAdmin):
     change_form_template = "admin/survey/response/change_form.html"
+    # Eight columns fit a laptop screen; the campaign and each flag are filters, and
+    # the flags are short badges in one column (issue 10 §11).
     list_display = [
         "organisation",
-        "campaign",
         "status",
         "submitted_local",
-        "is_late",
-        "cdi",
         "effective_band",
+        "cdi",
         "use_count",
         "completeness",
-        "flag_nss",
-        "flag_classified",
-        "flag_deliverable",
-        "flag_policy_friction",
-        "flag_unresolved",
+        "flag_badges",
     ]
     list_filter = [
         ("campaign", admin.RelatedOnlyFieldListFilter),
@@ -360,6 +357,20 @@ class ResponseAdmin(ReviewMixin, CampaignScopedAdmin):
     @admin.display(description=_("deadline (local)"))
     def deadline_local(self, obj: Response) -> str:
         return local_time(obj.effective_deadline, obj.campaign.display_timezone)
+
+    @admin.display(description=_("flags"))
+    def flag_badges(self, obj: Response) -> str:
+        shown = [
+            label
+            for name, label in labels.flag_badges().items()
+            if (obj._late if name == "late" else getattr(obj, name))  # type: ignore[attr-defined]
+        ]
+        return (
+            format_html_join(
+                " ", '<span class="flag-badge" title="{}">{}</span>', shown
+            )
+            or "—"
+        )
 
     @admin.display(description=_("late"), boolean=True, ordering="_late")
     def is_late(self, obj: Response) -> bool:
