@@ -110,6 +110,21 @@ def open_comments(response: Response) -> list[dict[str, Any]]:
     for comment in ReviewComment.objects.filter(
         response=response, resolved_at__isnull=True
     ).select_related("use"):
+        if not comment.question_id:
+            # The reviewer's message on the response as a whole.
+            first = questionnaire.sections[0]
+            found.append(
+                {
+                    "question_id": "",
+                    "section_id": "",
+                    "label": _("Message from the reviewer"),
+                    "text": comment.text,
+                    "use": "",
+                    "answered": comment.answered_at is not None,
+                    "url": section_url(response, first),
+                }
+            )
+            continue
         try:
             question = questionnaire.question(comment.question_id)
         except KeyError:

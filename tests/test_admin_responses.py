@@ -182,7 +182,9 @@ class ResponsePageTests(TestCase):
         self.assertContains(page, 'name="c_B2"')
         self.assertContains(page, f'name="c_{use.pk}_D13"')
         page = self.client.post(address, {"c_B2": " "})
-        self.assertContains(page, "Comment on at least one question.")
+        self.assertContains(
+            page, "Write a message or comment on at least one question."
+        )
         result = self.client.post(
             address, {"c_B2": "Which platform?", f"c_{use.pk}_D13": "Explain."}
         )
@@ -193,6 +195,28 @@ class ResponsePageTests(TestCase):
             sorted(ReviewComment.objects.values_list("question_id", "use_id", "text")),
             [("B2", None, "Which platform?"), ("D13", use.pk, "Explain.")],
         )
+
+    def test_return_with_a_general_message_and_sections_behind_disclosures(
+        self,
+    ) -> None:
+        """Issue 10 §13: one message box, the per-question boxes folded by section."""
+        self.client.force_login(self.reviewer)
+        address = reverse("admin:survey_response_return", args=[self.response.pk])
+        page = self.client.get(address)
+        self.assertContains(page, 'name="message"')
+        self.assertContains(page, '<details class="module return-section">')
+        self.assertNotContains(page, 'return-section" open')
+        result = self.client.post(address, {"message": "Please complete section E."})
+        self.assertRedirects(result, change_url(self.response))
+        comment = ReviewComment.objects.get()
+        self.assertEqual(
+            (comment.question_id, comment.text), ("", "Please complete section E.")
+        )
+        # The contractor sees it in the banner.
+        member = self.response.organisation.memberships.first().user
+        self.client.force_login(member)
+        home = reverse("survey-section", args=[self.response.uuid, "A"])
+        self.assertContains(self.client.get(home), "Please complete section E.")
 
     def test_override_page_requires_a_justification(self) -> None:
         self.client.force_login(self.reviewer)

@@ -375,3 +375,32 @@ def test_pages_reflow_at_320_pixels(browser: Browser, live_server: Any) -> None:
         assert width <= 320, (path, width)
     context.close()
     assert problems == []
+
+
+def test_response_page_buttons_do_not_cover_the_heading(
+    browser: Browser, live_server: Any
+) -> None:
+    """Issue 10 §13: the response page's action buttons sit clear of its heading."""
+    from tests.review_helpers import make_reviewer, make_submitted
+
+    response = make_submitted()
+    reviewer = make_reviewer(response.campaign)
+    reviewer.set_password(PASSWORD)
+    reviewer.save()
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    log_in(page, live_server.url, reviewer.email)
+    page.goto(
+        f"{live_server.url}{reverse('admin:survey_response_change', args=[response.pk])}"
+    )
+    heading = page.locator("#content h1").bounding_box()
+    tools = page.locator("#content-main .object-tools").bounding_box()
+    assert heading and tools
+    overlap = not (
+        tools["y"] >= heading["y"] + heading["height"]
+        or tools["y"] + tools["height"] <= heading["y"]
+        or tools["x"] >= heading["x"] + heading["width"]
+        or tools["x"] + tools["width"] <= heading["x"]
+    )
+    context.close()
+    assert not overlap, (heading, tools)

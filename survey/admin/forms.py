@@ -35,7 +35,14 @@ class ReturnForm(forms.Form):
         super().__init__(*args, **kwargs)
         questionnaire = response.campaign.questionnaire.parsed
         vendor = response.campaign.vendor.name
-        self.targets: dict[str, tuple[str, Use | None]] = {}
+        # A message on the response as a whole (stored with no question id), then the
+        # questions, each behind its section's disclosure on the page.
+        self.fields["message"] = forms.CharField(
+            label=_("Message to the organisation"),
+            required=False,
+            widget=forms.Textarea(attrs={"rows": 4, "cols": 80}),
+        )
+        self.targets: dict[str, tuple[str, Use | None]] = {"message": ("", None)}
         self.groups: list[tuple[str, list[tuple[readable.Line, Any]]]] = []
         answers = questionnaire.visible_answers(response.answers)
         for block in readable.blocks(questionnaire, answers, [], vendor):
@@ -53,6 +60,10 @@ class ReturnForm(forms.Form):
             self.groups.append(
                 (str(title), self._fields(readable.Block(title, lines), use))
             )
+
+    def opened(self, rows: list[tuple[readable.Line, Any]]) -> bool:
+        """Whether a section's disclosure starts open: it holds something typed."""
+        return any(field.value() or field.errors for _line, field in rows)
 
     def _fields(
         self, block: readable.Block, use: Use | None
@@ -72,7 +83,9 @@ class ReturnForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         if not any((data.get(name) or "").strip() for name in self.targets):
-            raise forms.ValidationError(_("Comment on at least one question."))
+            raise forms.ValidationError(
+                _("Write a message or comment on at least one question.")
+            )
         return data
 
     def comments(self) -> list[tuple[str, Use | None, str]]:

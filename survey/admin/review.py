@@ -271,7 +271,7 @@ class ReviewMixin:
             response,
             gettext("Return for clarification"),
             form=form,
-            groups=form.groups,
+            groups=[(title, rows, form.opened(rows)) for title, rows in form.groups],
         )
 
     def reopen_view(self, request: HttpRequest, object_id: str) -> HttpResponse:

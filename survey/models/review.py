@@ -104,7 +104,8 @@ class ReviewWorkflow:
         ):
             raise ValidationError(_("A comment names a use of another response."))
         known = {q.id for q in self.campaign.questionnaire.parsed.questions}
-        unknown = sorted({q for q, _use, _text in comments if q not in known})
+        # "" is the message on the response as a whole.
+        unknown = sorted({q for q, _use, _text in comments if q and q not in known})
         if unknown:
             raise ValidationError(
                 _("Unknown questions: %(ids)s."), params={"ids": ", ".join(unknown)}
