@@ -170,6 +170,19 @@ class SevenContractorsTests(TestCase):
         self.assertIsInstance(manifest["Deadline (UTC)"].value, datetime)
         self.assertIsInstance(manifest["Deadline (ET)"].value, datetime)
 
+    def test_two_exports_of_unchanged_data_are_identical(self) -> None:
+        """Checklist EX-3: the same cells apart from when and by whom."""
+
+        def cells(book: Any) -> list[Any]:
+            return [
+                (sheet.title, row)
+                for sheet in book.worksheets
+                for row in sheet.iter_rows(values_only=True)
+                if not (sheet.title == "Manifest" and row[0] == "Generated at (UTC)")
+            ]
+
+        self.assertEqual(cells(workbook(self.campaign)), cells(workbook(self.campaign)))
+
     def test_codes_instead_of_labels(self) -> None:
         labels = table(workbook(self.campaign)["Uses"])
         codes = table(workbook(self.campaign, codes=True)["Uses"])
