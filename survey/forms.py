@@ -13,13 +13,13 @@ from decimal import Decimal
 from typing import Any
 
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Div, Field, Layout, LayoutObject
+from crispy_forms.layout import HTML, Div, Field, Layout, LayoutObject
 from django import forms
 from django.contrib.auth.forms import SetPasswordForm
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.template.loader import render_to_string
-from django.utils.html import escape
+from django.utils.html import escape, format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -340,13 +340,30 @@ class AnswerForm(forms.Form):
         if question.type not in {"rows", "group"}:
             return Div(*notes, *[Field(n) for n in names], **attrs)
         width = len(question.subfields)
-        rows = [
+        rows: list[Any] = [
             Div(
                 *[Div(Field(n), css_class="col-md") for n in names[i : i + width]],
                 css_class="row",
+                data_row=question.id,
             )
             for i in range(0, len(names), width)
         ]
+        if question.type == "rows" and not self.readonly:
+            # Without a script this saves the draft, and the page comes back with
+            # empty rows to fill; the script shows one more row in place instead (and
+            # offers "Remove" on each row).
+            rows.append(
+                HTML(
+                    format_html(
+                        '<button type="submit" name="save" value="{}" '
+                        'class="btn btn-sm btn-outline-secondary" data-add-row="{}">'
+                        "{}</button>",
+                        question.id,
+                        question.id,
+                        _("Add a row"),
+                    )
+                )
+            )
         help_text = question.help.render(self.vendor) if question.help else ""
         group = QuestionGroup(
             *rows, legend=self.group_labels[question.id], help_text=help_text

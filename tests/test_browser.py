@@ -404,3 +404,39 @@ def test_response_page_buttons_do_not_cover_the_heading(
     )
     context.close()
     assert not overlap, (heading, tools)
+
+
+def test_contract_rows_grow_and_shrink(browser: Browser, live_server: Any) -> None:
+    """Issue 10 §6: A6 takes "Add a row" and "Remove", and saves what is left."""
+    org = make_organisation()
+    response = make_response(
+        organisation=org,
+        answers={"A6": [{"piid": "W56HZV-24-C-0101", "program": "Vehicles"}]},
+    )
+    user = make_user("kai@eta.example", org, Membership.Role.PREPARER)
+    user.set_password(PASSWORD)
+    user.save()
+    context = browser.new_context()
+    page = context.new_page()
+    problems = watch_console(page)
+    log_in(page, live_server.url, user.email)
+    page.goto(
+        f"{live_server.url}{reverse('survey-section', args=[response.uuid, 'A'])}"
+    )
+    rows = page.locator("[data-row='A6']")
+    visible = page.locator("[data-row='A6']:visible")
+    expect(visible).to_have_count(2)  # the saved row and one empty one
+    page.get_by_role("button", name="Add a row").click()
+    expect(visible).to_have_count(3)
+    page.locator("input[name='A6__1__piid']").fill("N00024-23-D-0042")
+    page.locator("input[name='A6__1__program']").fill("Ship Maintenance")
+    rows.nth(0).get_by_role("button", name="Remove this row").click()
+    expect(rows.nth(0)).to_be_hidden()
+    page.get_by_role("button", name="Save draft").click()
+    expect(page.get_by_role("status").first).to_contain_text("Saved at")
+    context.close()
+    response.refresh_from_db()
+    assert response.answers["A6"] == [
+        {"piid": "N00024-23-D-0042", "program": "Ship Maintenance"}
+    ]
+    assert problems == []

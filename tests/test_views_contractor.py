@@ -87,6 +87,24 @@ class SectionPageTests(ContractorTestCase):
         self.assertEqual(event.details["questions"], ["A1", "A4"])
         self.assertEqual(event.actor, self.a1)
 
+    def test_add_a_row_works_without_a_script(self) -> None:
+        """Issue 10 §6: the button saves the draft and the page comes back with room."""
+        path = url("survey-section", self.response, "A")
+        page = self.client.get(path)
+        self.assertContains(page, 'data-add-row="A6"')
+        data = {
+            **self.page_state(path),
+            "A6__0__piid": "W56HZV-24-C-0101",
+            "A6__0__program": "Vehicles",
+            "A6__1__piid": "N00024-23-D-0042",
+            "A6__1__program": "Ships",
+            "save": "A6",
+        }
+        self.assertRedirects(self.client.post(path, data), path)
+        self.assertEqual(len(self.fresh().answers["A6"]), 2)
+        page = self.client.get(path)
+        self.assertContains(page, 'name="A6__3__piid"')  # two saved, two spare
+
     def test_section_a_starts_from_the_organisations_record(self) -> None:
         """Issue 10 §6: A1-A3 prefilled, stored once the contractor saves them."""
         self.org.cage_codes = "1ABC5 2DEF6"

@@ -11,16 +11,16 @@
           login: "Your session expired: log in again (your draft up to the last save is kept).",
           failed: "Could not save just now; will retry. Your typing is still on this page.",
           expiring: "Your session will expire in 2 minutes without activity: save now to keep working.",
-          yours: "your time: " },
+          yours: "your time: ", remove: "Remove this row" },
     fr: { d: "j", h: "h", min: "min", left: "restant", closed: "clos",
           saved: "Brouillon enregistré à ", errors: " – certaines réponses sont à corriger",
           conflict: "Quelqu'un d'autre a modifié une réponse que vous avez changée : enregistrez la page pour voir les deux valeurs.",
           login: "Votre session a expiré : reconnectez-vous (votre brouillon jusqu'au dernier enregistrement est conservé).",
           failed: "Enregistrement impossible pour l'instant ; nouvel essai bientôt. Votre saisie reste sur la page.",
           expiring: "Votre session expire dans 2 minutes sans activité : enregistrez pour continuer.",
-          yours: "votre heure : " }
+          yours: "votre heure : ", remove: "Retirer cette ligne" }
   }[lang] || null;
-  if (!words) { words = { d: "d", h: "h", min: "min", left: "left", closed: "closed", saved: "Draft saved at ", errors: "", conflict: "", login: "", failed: "", expiring: "", yours: "" }; }
+  if (!words) { words = { d: "d", h: "h", min: "min", left: "left", closed: "closed", saved: "Draft saved at ", errors: "", conflict: "", login: "", failed: "", expiring: "", yours: "", remove: "Remove this row" }; }
 
   // Deadline in the reader's own time zone, beside the campaign's.
   document.querySelectorAll("time[data-local-time]").forEach(function (el) {
@@ -126,6 +126,39 @@
       number.readOnly = box.checked;
     });
   }
+  // Row lists (A6): one empty row shows at a time, "Add a row" reveals the next in place
+  // (with none left it submits, and the saved page brings more), "Remove" clears one.
+  form.querySelectorAll("[data-add-row]").forEach(function (button) {
+    var id = button.getAttribute("data-add-row");
+    var rows = Array.prototype.slice.call(form.querySelectorAll("[data-row='" + id + "']"));
+    function empty(row) {
+      return Array.prototype.every.call(row.querySelectorAll("input"), function (i) { return !i.value; });
+    }
+    var emptyShown = false;
+    rows.forEach(function (row) {
+      if (empty(row)) { row.hidden = emptyShown; emptyShown = true; }
+      var remove = document.createElement("button");
+      remove.type = "button";
+      remove.className = "btn btn-sm btn-link";
+      remove.textContent = words.remove;
+      remove.addEventListener("click", function () {
+        row.querySelectorAll("input").forEach(function (i) { i.value = ""; });
+        row.hidden = true;
+        form.dispatchEvent(new Event("input", { bubbles: true }));
+        button.focus();
+      });
+      row.appendChild(remove);
+    });
+    button.addEventListener("click", function (event) {
+      var next = rows.filter(function (r) { return r.hidden; })[0];
+      if (!next) { return; }
+      event.preventDefault();
+      next.hidden = false;
+      var first = next.querySelector("input");
+      if (first) { first.focus(); }
+    });
+  });
+
   applyRules();
   applySections();
   applyUnknowns();
