@@ -322,7 +322,11 @@ def test_the_navigator_and_unknown_boxes_follow_the_answers_live(
     expect(navigator.get_by_role("link", name=re.compile(r"^C\. "))).to_be_hidden()
     check(page, "B1", "yes")
     expect(navigator.get_by_role("link", name=re.compile(r"^C\. "))).to_be_visible()
+    # Saved, so that no save on leaving the page races the rest of the test.
+    page.get_by_role("button", name="Save draft").click()
+    expect(page.get_by_role("status").first).to_contain_text("Saved at")
 
+    response.refresh_from_db()
     response.answers = complete_org_answers()
     response.save()
     use = Use.objects.create(
@@ -338,6 +342,9 @@ def test_the_navigator_and_unknown_boxes_follow_the_answers_live(
     expect(days).not_to_be_editable()
     page.locator("#id_D14__unknown").uncheck()
     expect(days).to_be_editable()
+    days.fill("45")
+    page.get_by_role("button", name="Save draft").click()
+    expect(page.get_by_role("status").first).to_contain_text("Saved at")
     context.close()
     assert problems == []
 
