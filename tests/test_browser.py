@@ -32,6 +32,16 @@ def log_in(page: Page, base: str, email: str) -> None:
     page.get_by_role("button", name="Log in").click()
 
 
+def preparer_of(email: str, **response_fields: Any) -> tuple[Response, Any]:
+    """A response, and a preparer of its organisation who logs in with PASSWORD."""
+    org = response_fields.pop("organisation", None) or make_organisation()
+    response = make_response(organisation=org, **response_fields)
+    user = make_user(email, org, Membership.Role.PREPARER)
+    user.set_password(PASSWORD)
+    user.save()
+    return response, user
+
+
 def check(page: Page, name: str, value: str) -> None:
     page.locator(f"input[name='{name}'][value='{value}']").check()
 
@@ -166,11 +176,7 @@ def test_invited_contractor_answers_resumes_and_submits(
 def test_autosave_keeps_typing_when_the_browser_closes(
     browser: Browser, live_server: Any
 ) -> None:
-    org = make_organisation()
-    response = make_response(organisation=org)
-    user = make_user("pat@delta.example", org, Membership.Role.PREPARER)
-    user.set_password(PASSWORD)
-    user.save()
+    response, _user = preparer_of("pat@delta.example")
     context = browser.new_context()
     page = context.new_page()
     problems = watch_console(page)
@@ -192,11 +198,7 @@ def test_autosave_keeps_typing_when_the_browser_closes(
 def test_leaving_the_page_saves_what_was_typed(
     browser: Browser, live_server: Any
 ) -> None:
-    org = make_organisation()
-    response = make_response(organisation=org)
-    user = make_user("kim@epsilon.example", org, Membership.Role.PREPARER)
-    user.set_password(PASSWORD)
-    user.save()
+    response, _user = preparer_of("kim@epsilon.example")
     context = browser.new_context()
     page = context.new_page()
     log_in(page, live_server.url, "kim@epsilon.example")
@@ -303,11 +305,7 @@ def test_the_navigator_and_unknown_boxes_follow_the_answers_live(
     from survey.models import Use
     from tests.helpers import complete_org_answers, complete_use_answers
 
-    org = make_organisation()
-    response = make_response(organisation=org)
-    user = make_user("lee@zeta.example", org, Membership.Role.PREPARER)
-    user.set_password(PASSWORD)
-    user.save()
+    response, _user = preparer_of("lee@zeta.example")
     context = browser.new_context()
     page = context.new_page()
     problems = watch_console(page)
@@ -354,16 +352,16 @@ def test_pages_reflow_at_320_pixels(browser: Browser, live_server: Any) -> None:
     from survey.models import Use
     from tests.helpers import complete_org_answers, complete_use_answers
 
-    org = make_organisation(legal_name="Northwind Defense Systems Incorporated")
-    response = make_response(organisation=org, answers=complete_org_answers())
+    response, user = preparer_of(
+        "a.very.long.address.for.a.preparer@northwind-defense.example",
+        organisation=make_organisation(
+            legal_name="Northwind Defense Systems Incorporated"
+        ),
+        answers=complete_org_answers(),
+    )
     use = Use.objects.create(
         response=response, position=1, answers=complete_use_answers()
     )
-    user = make_user(
-        "a.very.long.address.for.a.preparer@northwind-defense.example", org
-    )
-    user.set_password(PASSWORD)
-    user.save()
     context = browser.new_context(viewport={"width": 320, "height": 640})
     page = context.new_page()
     problems = watch_console(page)
@@ -415,14 +413,10 @@ def test_response_page_buttons_do_not_cover_the_heading(
 
 def test_contract_rows_grow_and_shrink(browser: Browser, live_server: Any) -> None:
     """Issue 10 §6: A6 takes "Add a row" and "Remove", and saves what is left."""
-    org = make_organisation()
-    response = make_response(
-        organisation=org,
+    response, user = preparer_of(
+        "kai@eta.example",
         answers={"A6": [{"piid": "W56HZV-24-C-0101", "program": "Vehicles"}]},
     )
-    user = make_user("kai@eta.example", org, Membership.Role.PREPARER)
-    user.set_password(PASSWORD)
-    user.save()
     context = browser.new_context()
     page = context.new_page()
     problems = watch_console(page)
