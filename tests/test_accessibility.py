@@ -12,6 +12,7 @@ from django.utils import timezone
 from playwright.sync_api import Browser, Page
 
 from survey.models import Membership, ReviewComment, Use
+from tests.browser_helpers import can_log_in, log_in, reviewer_of
 from tests.helpers import (
     complete_org_answers,
     complete_use_answers,
@@ -22,7 +23,6 @@ from tests.helpers import (
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)
-PASSWORD = "a long passphrase 42"
 BLOCKING = {"serious", "critical"}
 
 
@@ -37,24 +37,14 @@ def problems(page: Page) -> list[str]:
     ]
 
 
-def log_in(page: Page, base: str, email: str) -> None:
-    page.goto(f"{base}{reverse('login')}")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-
-
 def test_no_serious_violation_anywhere(browser: Browser, live_server: Any) -> None:
     from tests.analytics_data import seven_contractors
-    from tests.review_helpers import make_reviewer
 
     campaign = make_campaign(handling_banner="CUI // PROPRIETARY")
     org = make_organisation(legal_name="Alpha Systems")
     preparer = make_user("pat@alpha.example", org, Membership.Role.PREPARER)
     signatory = make_user("sam@alpha.example", org, Membership.Role.SIGNATORY)
-    for user in (preparer, signatory):
-        user.set_password(PASSWORD)
-        user.save()
+    can_log_in(preparer)
     draft = make_response(campaign, org, answers={"A1": "Alpha Systems"})
     use = Use.objects.create(response=draft, position=1, answers={"D1": "Drafting"})
     other = make_campaign(slug="second", title="Second campaign")
@@ -62,9 +52,7 @@ def test_no_serious_violation_anywhere(browser: Browser, live_server: Any) -> No
     Use.objects.create(response=done, position=1, answers=complete_use_answers())
     done.submit(signatory, None, timezone.now())
     figures = seven_contractors()
-    reviewer = make_reviewer(figures, other)
-    reviewer.set_password(PASSWORD)
-    reviewer.save()
+    reviewer = reviewer_of(figures, other)
     ReviewComment.objects.create(
         response=done, question_id="A4", text="Please check", author=reviewer
     )

@@ -9,37 +9,17 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import Browser, Page, expect
 
-from survey.models import Invitation, Membership, Response, Submission
-from tests.helpers import make_campaign, make_organisation, make_response, make_user
+from survey.models import Invitation, Response, Submission
+from tests.browser_helpers import (
+    PASSWORD,
+    log_in,
+    preparer_of,
+    reviewer_of,
+    watch_console,
+)
+from tests.helpers import make_campaign, make_organisation, make_response
 
 pytestmark = pytest.mark.django_db(transaction=True)
-PASSWORD = "a long passphrase 42"
-
-
-def watch_console(page: Page) -> list[str]:
-    """Collect console errors, CSP violations included, to assert there are none."""
-    page.set_default_timeout(10_000)
-    problems: list[str] = []
-    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: problems.append(str(e)))
-    return problems
-
-
-def log_in(page: Page, base: str, email: str) -> None:
-    page.goto(f"{base}{reverse('login')}")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-
-
-def preparer_of(email: str, **response_fields: Any) -> tuple[Response, Any]:
-    """A response, and a preparer of its organisation who logs in with PASSWORD."""
-    org = response_fields.pop("organisation", None) or make_organisation()
-    response = make_response(organisation=org, **response_fields)
-    user = make_user(email, org, Membership.Role.PREPARER)
-    user.set_password(PASSWORD)
-    user.save()
-    return response, user
 
 
 def check(page: Page, name: str, value: str) -> None:
@@ -221,12 +201,9 @@ def test_reviewer_filters_the_dashboard_and_drills_down(
     browser: Browser, live_server: Any
 ) -> None:
     from tests.analytics_data import seven_contractors
-    from tests.review_helpers import make_reviewer
 
     campaign = seven_contractors()
-    reviewer = make_reviewer(campaign)
-    reviewer.set_password(PASSWORD)
-    reviewer.save()
+    reviewer = reviewer_of(campaign)
     context = browser.new_context()
     page = context.new_page()
     problems = watch_console(page)
@@ -260,12 +237,9 @@ def test_reviewer_exports_from_the_dashboard_and_downloads(
     from openpyxl import load_workbook
 
     from tests.analytics_data import seven_contractors
-    from tests.review_helpers import make_reviewer
 
     campaign = seven_contractors()
-    reviewer = make_reviewer(campaign)
-    reviewer.set_password(PASSWORD)
-    reviewer.save()
+    reviewer = reviewer_of(campaign)
     context = browser.new_context(accept_downloads=True)
     page = context.new_page()
     problems = watch_console(page)
@@ -386,12 +360,10 @@ def test_response_page_buttons_do_not_cover_the_heading(
     browser: Browser, live_server: Any
 ) -> None:
     """Issue 10 §13: the response page's action buttons sit clear of its heading."""
-    from tests.review_helpers import make_reviewer, make_submitted
+    from tests.review_helpers import make_submitted
 
     response = make_submitted()
-    reviewer = make_reviewer(response.campaign)
-    reviewer.set_password(PASSWORD)
-    reviewer.save()
+    reviewer = reviewer_of(response.campaign)
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     page = context.new_page()
     log_in(page, live_server.url, reviewer.email)
