@@ -61,15 +61,26 @@ def zone_label(zone: str) -> str:
     return {"America/New_York": "ET", "UTC": "UTC"}.get(zone, zone)
 
 
+# One date style per language, the same in the page and in the browser's "your time" note
+# (survey.js asks Intl for the same names in the same order). English abbreviates, as
+# browsers do; French spells the names out, because Django's French abbreviations are
+# not the browser's ("Fév" beside "févr.") and give June and July the same "jui".
+DAY_STYLES = {"en": ("D j M Y, H:i", "D"), "fr": ("l j F Y, H:i", "l")}
+
+
 def describe(instant: datetime, zone: str) -> str:
-    """E.g. "Fri 27 Feb 2026, 17:00 ET (22:00 UTC)", in the active language."""
+    """E.g. "Fri 27 Feb 2026, 17:00 ET (22:00 UTC)", in the active language's style."""
+    from django.utils import translation
     from django.utils.dateformat import format as date_format
 
+    day, weekday = DAY_STYLES.get(
+        (translation.get_language() or "en")[:2], DAY_STYLES["en"]
+    )
     local = instant.astimezone(ZoneInfo(zone))
     utc = instant.astimezone(UTC)
-    text = f"{date_format(local, 'D j M Y, H:i')} {zone_label(zone)}"
+    text = f"{date_format(local, day)} {zone_label(zone)}"
     if zone != "UTC":
         # The UTC date too when it is another day: "20:00 ET (Sat 01:00 UTC)".
-        day = "" if utc.date() == local.date() else f"{date_format(utc, 'D')} "
-        text += f" ({day}{date_format(utc, 'H:i')} UTC)"
+        other = "" if utc.date() == local.date() else f"{date_format(utc, weekday)} "
+        text += f" ({other}{date_format(utc, 'H:i')} UTC)"
     return text

@@ -72,7 +72,7 @@ class DescribeTests(SimpleTestCase):
             )
         with translation.override("fr"):
             self.assertEqual(
-                describe(winter, NY), "ven 27 Fév 2026, 17:00 ET (22:00 UTC)"
+                describe(winter, NY), "vendredi 27 février 2026, 17:00 ET (22:00 UTC)"
             )
 
     def test_the_utc_day_is_named_when_it_is_another_day(self) -> None:
@@ -84,4 +84,25 @@ class DescribeTests(SimpleTestCase):
         with translation.override("en"):
             self.assertEqual(
                 describe(evening, NY), "Fri 27 Feb 2026, 20:00 ET (Sat 01:00 UTC)"
+            )
+        with translation.override("fr"):
+            self.assertEqual(
+                describe(evening, NY),
+                "vendredi 27 février 2026, 20:00 ET (samedi 01:00 UTC)",
+            )
+
+    def test_french_months_that_share_an_abbreviation_stay_apart(self) -> None:
+        """Issue 10 §9: one style per language; Django abbreviates June and July alike."""
+        from django.utils import translation
+
+        from survey.deadlines import describe
+
+        june = datetime(2026, 6, 5, 21, 0, tzinfo=UTC)
+        july = datetime(2026, 7, 3, 21, 0, tzinfo=UTC)
+        with translation.override("fr"):
+            self.assertEqual(
+                describe(june, NY), "vendredi 5 juin 2026, 17:00 ET (21:00 UTC)"
+            )
+            self.assertEqual(
+                describe(july, NY), "vendredi 3 juillet 2026, 17:00 ET (21:00 UTC)"
             )
