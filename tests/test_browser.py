@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import Browser, Page, expect
 
-from survey.models import Invitation, Response, Submission
+from survey.models import Invitation, Response, Submission, Use
 from tests.browser_helpers import (
     PASSWORD,
     log_in,
@@ -276,7 +276,6 @@ def test_the_navigator_and_unknown_boxes_follow_the_answers_live(
     browser: Browser, live_server: Any
 ) -> None:
     """Issue 10 §4 and §5, before anything is saved."""
-    from survey.models import Use
     from tests.helpers import complete_org_answers, complete_use_answers
 
     response, _user = preparer_of("lee@zeta.example")
@@ -323,7 +322,6 @@ def test_the_navigator_and_unknown_boxes_follow_the_answers_live(
 
 def test_pages_reflow_at_320_pixels(browser: Browser, live_server: Any) -> None:
     """Issue 10 §8 (WCAG 1.4.10): no page is wider than a 320 px screen."""
-    from survey.models import Use
     from tests.helpers import complete_org_answers, complete_use_answers
 
     response, user = preparer_of(
@@ -412,4 +410,68 @@ def test_contract_rows_grow_and_shrink(browser: Browser, live_server: Any) -> No
     assert response.answers["A6"] == [
         {"piid": "N00024-23-D-0042", "program": "Ship Maintenance"}
     ]
+    assert problems == []
+
+
+FRENCH_DAYS = ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"]
+FRENCH_MONTHS = [
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+]
+
+
+def test_french_pages_keep_one_date_style_and_a_french_file_button(
+    browser: Browser, live_server: Any
+) -> None:
+    """Issue 10 §9: the deadline and "your time" in one style; the file button in French."""
+    response, user = preparer_of("lea@theta.example")
+    use = Use.objects.create(response=response, position=1, answers={"D1": "Drafting"})
+    context = browser.new_context(timezone_id="Europe/Paris")
+    page = context.new_page()
+    problems = watch_console(page)
+    log_in(page, live_server.url, user.email)
+    page.get_by_label("Language").select_option("fr")
+    page.get_by_role("button", name="Change").click()
+
+    deadline = page.locator("time[data-local-time]").first
+    # "vendredi 4 décembre 2026, 17:00 ET (22:00 UTC)" and, beside it, the reader's zone.
+    style = r"(\w+) \d{1,2} (\w+) \d{4}, \d{2}:\d{2}"
+    shown = re.match(style, deadline.inner_text())
+    mine = re.search(r"votre heure : " + style, deadline.locator("+ span").inner_text())
+    assert shown and mine, (
+        deadline.inner_text(),
+        deadline.locator("+ span").inner_text(),
+    )
+    for day, month in (shown.groups(), mine.groups()):
+        assert day in FRENCH_DAYS and month in FRENCH_MONTHS
+
+    page.goto(
+        f"{live_server.url}{reverse('survey-use', args=[response.uuid, use.uuid])}"
+    )
+    native = page.locator("input[type=file][name=D19]")
+    # Visually hidden, still in the tab order and named by the question's label.
+    expect(native).to_have_class(re.compile(r"\bvisually-hidden\b"))
+    expect(page.get_by_text("Choisir un fichier")).to_be_visible()
+    expect(page.get_by_text("Aucun fichier choisi")).to_be_visible()
+    native.set_input_files(
+        files=[
+            {"name": "plan.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4\n"}
+        ]
+    )
+    expect(page.get_by_text("plan.pdf")).to_be_visible()
+    native.focus()
+    assert native.evaluate("e => e === document.activeElement")
+    page.get_by_role("button", name="Enregistrer le brouillon").click()
+    expect(page.get_by_role("status").first).to_contain_text("Enregistré")
+    context.close()
     assert problems == []

@@ -11,26 +11,31 @@
           login: "Your session expired: log in again (your draft up to the last save is kept).",
           failed: "Could not save just now; will retry. Your typing is still on this page.",
           expiring: "Your session will expire in 2 minutes without activity: save now to keep working.",
-          yours: "your time: ", remove: "Remove this row" },
+          yours: "your time: ", remove: "Remove this row", names: "short" },
     fr: { d: "j", h: "h", min: "min", left: "restant", closed: "clos",
           saved: "Brouillon enregistré à ", errors: " – certaines réponses sont à corriger",
           conflict: "Quelqu'un d'autre a modifié une réponse que vous avez changée : enregistrez la page pour voir les deux valeurs.",
           login: "Votre session a expiré : reconnectez-vous (votre brouillon jusqu'au dernier enregistrement est conservé).",
           failed: "Enregistrement impossible pour l'instant ; nouvel essai bientôt. Votre saisie reste sur la page.",
           expiring: "Votre session expire dans 2 minutes sans activité : enregistrez pour continuer.",
-          yours: "votre heure : ", remove: "Retirer cette ligne" }
+          yours: "votre heure : ", remove: "Retirer cette ligne", names: "long" }
   }[lang] || null;
-  if (!words) { words = { d: "d", h: "h", min: "min", left: "left", closed: "closed", saved: "Draft saved at ", errors: "", conflict: "", login: "", failed: "", expiring: "", yours: "", remove: "Remove this row" }; }
+  if (!words) { words = { d: "d", h: "h", min: "min", left: "left", closed: "closed", saved: "Draft saved at ", errors: "", conflict: "", login: "", failed: "", expiring: "", yours: "", remove: "Remove this row", names: "short" }; }
 
-  // Deadline in the reader's own time zone, beside the campaign's.
+  // Deadline in the reader's own time zone, beside the campaign's, in the page's style
+  // (deadlines.DAY_STYLES): "Fri 4 Dec 2026, 17:00", "vendredi 4 décembre 2026, 17:00".
+  var dayStyle = new Intl.DateTimeFormat(document.documentElement.lang || "en", {
+    weekday: words.names, day: "numeric", month: words.names, year: "numeric",
+    hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZoneName: "short" });
   document.querySelectorAll("time[data-local-time]").forEach(function (el) {
     var when = new Date(el.getAttribute("datetime"));
     if (isNaN(when)) { return; }
+    var part = {};
+    dayStyle.formatToParts(when).forEach(function (p) { part[p.type] = p.value; });
     var note = document.createElement("span");
     note.className = "text-body-secondary";
-    note.textContent = " (" + words.yours + when.toLocaleString(document.documentElement.lang, {
-      weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit",
-      timeZoneName: "short" }) + ")";
+    note.textContent = " (" + words.yours + part.weekday + " " + part.day + " " + part.month +
+      " " + part.year + ", " + part.hour + ":" + part.minute + " " + part.timeZoneName + ")";
     el.after(note);
   });
 
@@ -46,6 +51,24 @@
     });
   }
   if (document.querySelector("[data-countdown]")) { countdown(); setInterval(countdown, 30000); }
+
+  // File inputs: the page's translated button and file name instead of the browser's
+  // "Choose File" (templates/bootstrap5/layout/field_file.html). The native control stays
+  // in the page, visually hidden, so that Tab, Space and screen readers still reach it.
+  document.querySelectorAll("[data-file-picker]").forEach(function (box) {
+    var input = box.querySelector("input[type=file]");
+    var ui = box.querySelector(".file-picker-ui");
+    var name = box.querySelector("[data-file-name]");
+    if (!input || !ui || !name) { return; }
+    input.classList.add("visually-hidden");
+    ui.hidden = false;
+    var button = box.querySelector("[data-file-button]");
+    if (input.disabled) { button.classList.add("disabled"); }
+    button.addEventListener("click", function () { input.click(); });
+    input.addEventListener("change", function () {
+      name.textContent = input.files.length ? input.files[0].name : name.getAttribute("data-none");
+    });
+  });
 
   // Focus the error summary (or conflict list) so screen readers announce it.
   var focus = document.querySelector("[data-focus]");
