@@ -1,5 +1,6 @@
 """Automated accessibility scan (axe-core, bundled by axe-playwright-python, offline) of
-every kind of page, in Debian's Chromium: no serious or critical violation (issue 10 §19)."""
+every kind of page, in Debian's Chromium: no violation at all (issue 10 §19 asks for no
+serious or critical one; the minor ones it found, an empty table header, are fixed too)."""
 
 from __future__ import annotations
 
@@ -23,21 +24,19 @@ from tests.helpers import (
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)
-BLOCKING = {"serious", "critical"}
 
 
 def problems(page: Page) -> list[str]:
-    """The serious and critical violations on the page, one line each."""
+    """Every violation on the page, whatever its impact, one line each."""
     results = Axe().run(page)
     return [
         f"{page.url}: {v['id']} ({v['impact']}): "
         + "; ".join(n["target"][0] if n.get("target") else "" for n in v["nodes"][:3])
         for v in results.response["violations"]
-        if v.get("impact") in BLOCKING
     ]
 
 
-def test_no_serious_violation_anywhere(browser: Browser, live_server: Any) -> None:
+def test_no_violation_anywhere(browser: Browser, live_server: Any) -> None:
     from tests.analytics_data import seven_contractors
 
     campaign = make_campaign(handling_banner="CUI // PROPRIETARY")

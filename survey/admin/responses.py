@@ -146,6 +146,7 @@ class AttestedFilter(admin.SimpleListFilter):
 
 class UseInline(labels.UseLabels, admin.TabularInline):
     model = Use
+    template = "admin/survey/response/uses_inline.html"
     extra = 0
     can_delete = False
     show_change_link = True
