@@ -1,12 +1,13 @@
 """Dependency risk scoring of questionnaire-spec.md §2, as pure functions.
 
-Inputs are factor values already read from the questionnaire's options (C, Sub, A, E, R)
-and the number of days to transition (T); nothing here knows about the database.
+Inputs are factor values already read from the questionnaire's options (C, Sub, A, E, R),
+through a campaign's own mapping where it has one (ScoringConfig.factor), and the number of
+days to transition (T); nothing here knows about the database.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 from math import floor
@@ -43,6 +44,9 @@ class ScoringConfig:
     # 24 = 16 (largest core) x 1.5 (largest multiplier): DRI then spans 0..100.
     normaliser: float = 24.0
     extra_high_use_step: float = 5.0
+    # Option factors a campaign maps otherwise than its questionnaire does (spec §2.2's
+    # mappings), by question id and then option code: {"D13": {"level_3": 3}}.
+    factors: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
 
     EDITABLE = (
         "time_thresholds",
@@ -53,6 +57,7 @@ class ScoringConfig:
         "full_reliance_bonus",
         "no_alternative_floor",
         "extra_high_use_step",
+        "factors",
     )
 
     @classmethod
@@ -62,11 +67,20 @@ class ScoringConfig:
         for key in ("time_thresholds", "band_thresholds"):
             if key in values:
                 values[key] = tuple(values[key])
+        if "factors" in values:
+            values["factors"] = {
+                question: {code: int(f) for code, f in options.items()}
+                for question, options in values["factors"].items()
+            }
         return cls(version=f"{SCORING_VERSION}.c{number}", **values)
+
+    def factor(self, question_id: str, option: str, default: float) -> float:
+        """The factor of an answer: the campaign's mapping, else the questionnaire's."""
+        return self.factors.get(question_id, {}).get(option, default)
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            k: list(v) if isinstance(v, tuple) else v
+            k: list(v) if isinstance(v, tuple) else dict(v) if k == "factors" else v
             for k, v in ((k, getattr(self, k)) for k in self.EDITABLE)
         }
 

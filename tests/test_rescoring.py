@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from io import StringIO
+from io import BytesIO, StringIO
 
 from django.core.management import call_command
 from django.test import TestCase
@@ -81,6 +81,56 @@ class ScoringVersionTests(TestCase):
                 self.assertEqual(
                     page.context["adminform"].form.initial["critical"], 50.0
                 )
+
+    def test_an_admin_maps_an_option_to_another_factor(self) -> None:
+        """Issue 8 §7: the option-to-factor mappings of spec §2.2 are editable too."""
+        from openpyxl import load_workbook
+
+        from tests.test_exports_campaign import export
+
+        self.client.force_login(self.officer)
+        page = self.client.get(ADD, {"campaign": self.campaign.pk})
+        field = page.context["adminform"].form.fields["factor__D13__level_3"]
+        self.assertEqual(field.initial, 2)  # Level III = 2, the questionnaire's own
+        self.assertContains(page, "C ← D13: Level III")
+        # USE is C 2 x S 3: DRI 25.0; with Level III mapped to C = 4 it is 50.0.
+        reply = self.add_version(critical=50, **{"factor__D13__level_3": 4})
+        self.assertEqual(reply.status_code, 302)
+        first = ScoringVersion.objects.get(campaign=self.campaign)
+        self.assertEqual(first.config["factors"], {"D13": {"level_3": 4}})
+        attested = Use.attested.get(response=self.response)
+        self.assertEqual((attested.c, attested.band), (2, "high"))  # until rescore
+        call_command("rescore", self.campaign.slug, stdout=StringIO())
+        attested.refresh_from_db()
+        self.assertEqual(
+            (attested.c, attested.dri, attested.band), (4, 50.0, "critical")
+        )
+        method = load_workbook(BytesIO(export(self.campaign)))["Method"]
+        self.assertIn(
+            ("C ← D13=level_3", "4 (Level III – partial or acceptable degradation)"),
+            list(method.iter_rows(values_only=True)),
+        )
+
+        # The next version starts from the mapping in force and keeps it when the form
+        # posted has no factor fields (the campaign was chosen on the same page).
+        page = self.client.get(ADD, {"campaign": self.campaign.pk})
+        form = page.context["adminform"].form
+        self.assertEqual(form.fields["factor__D13__level_3"].initial, 4)
+        self.assertEqual(self.add_version(critical=45).status_code, 302)
+        latest = self.campaign.scoring_versions.order_by("-number").first()
+        self.assertEqual(latest.config["factors"], {"D13": {"level_3": 4}})
+        # Back to the questionnaire's own value: nothing left to store.
+        self.add_version(**{"factor__D13__level_3": 2})
+        latest = self.campaign.scoring_versions.order_by("-number").first()
+        self.assertEqual(latest.config["factors"], {})
+
+    def test_a_factor_out_of_its_range_is_refused(self) -> None:
+        for name, value in [("factor__D13__level_3", 5), ("factor__D17__no", -1)]:
+            with self.subTest(name=name):
+                reply = self.add_version(**{name: value})
+                self.assertEqual(reply.status_code, 200)
+                self.assertIn(name, reply.context["adminform"].form.errors)
+        self.assertFalse(ScoringVersion.objects.exists())
 
     def test_thresholds_out_of_order_are_refused(self) -> None:
         reply = self.add_version(t2=300)

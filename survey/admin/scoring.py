@@ -17,6 +17,53 @@ from survey.scoring import DEFAULT_CONFIG, ScoringConfig
 
 FACTOR = {"min_value": 1, "max_value": 4}
 BONUS = {"min_value": 0, "max_value": 1, "decimal_places": 2}
+# The range each option factor may take (spec §2.2): C may be 0 (no mission impact), A is
+# a credit taken off S.
+OPTION_FACTOR_RANGES = {
+    "C": (0, 4),
+    "Sub": (1, 4),
+    "A": (0, 3),
+    "E": (1, 4),
+    "R": (1, 4),
+}
+SIMPLE = [
+    k
+    for k in ScoringConfig.EDITABLE
+    if k not in ("time_thresholds", "band_thresholds", "factors")
+]
+
+
+def campaign_in(request: HttpRequest) -> Campaign | None:
+    """The campaign the add form is about: posted, else named in the address."""
+    value = str(request.POST.get("campaign") or request.GET.get("campaign") or "")
+    return Campaign.objects.filter(pk=value).first() if value.isdigit() else None
+
+
+def option_factor_fields(campaign: Campaign | None) -> dict[str, forms.IntegerField]:
+    """One field per scored option of the campaign's questionnaire, named
+    "factor__<question id>__<option code>", starting from the mapping in force."""
+    if campaign is None:
+        return {}
+    questionnaire = campaign.questionnaire.parsed
+    section = questionnaire.use_section
+    config = campaign.scoring()
+    vendor = campaign.vendor.name
+    fields: dict[str, forms.IntegerField] = {}
+    for question in section.questions if section else ():
+        if question.scores not in OPTION_FACTOR_RANGES:
+            continue
+        low, high = OPTION_FACTOR_RANGES[question.scores]
+        for option in question.options:
+            fields[f"factor__{question.id}__{option.value}"] = forms.IntegerField(
+                label=f"{question.scores} ← {question.id}: {option.label.render(vendor)}",
+                min_value=low,
+                max_value=high,
+                required=False,  # left empty: the mapping in force
+                initial=config.factor(
+                    question.id, option.value, int(option.factor or 0)
+                ),
+            )
+    return fields
 
 
 class ScoringVersionForm(forms.ModelForm):
@@ -71,11 +118,7 @@ class ScoringVersionForm(forms.ModelForm):
             "critical": critical,
             "high": high,
             "medium": medium,
-            **{
-                k: getattr(config, k)
-                for k in ScoringConfig.EDITABLE
-                if k not in ("time_thresholds", "band_thresholds")
-            },
+            **{k: getattr(config, k) for k in SIMPLE},
         }
 
     def clean(self) -> dict[str, Any]:
@@ -90,17 +133,36 @@ class ScoringVersionForm(forms.ModelForm):
             )
         return data
 
-    def config(self) -> dict[str, Any]:
+    def config(self, campaign: Campaign) -> dict[str, Any]:
         data = self.cleaned_data
         return {
             "time_thresholds": [data["t1"], data["t2"], data["t3"]],
             "band_thresholds": [float(data[k]) for k in ("critical", "high", "medium")],
             **{
                 k: float(data[k]) if "bonus" in k or "step" in k else data[k]
-                for k in ScoringConfig.EDITABLE
-                if k not in ("time_thresholds", "band_thresholds")
+                for k in SIMPLE
             },
+            "factors": self.factors(campaign),
         }
+
+    def factors(self, campaign: Campaign) -> dict[str, dict[str, int]]:
+        """The option factors that differ from the questionnaire's: the stored mapping
+        stays short, and reads as what the campaign changed."""
+        questionnaire = campaign.questionnaire.parsed
+        in_force = campaign.scoring()
+        changed: dict[str, dict[str, int]] = {}
+        section = questionnaire.use_section
+        for question in section.questions if section else ():
+            if question.scores not in OPTION_FACTOR_RANGES:
+                continue
+            for option in question.options:
+                own = int(option.factor or 0)
+                value = self.cleaned_data.get(f"factor__{question.id}__{option.value}")
+                if value is None:
+                    value = in_force.factor(question.id, option.value, own)
+                if value != own:
+                    changed.setdefault(question.id, {})[option.value] = value
+        return changed
 
 
 @admin.register(ScoringVersion)
@@ -111,10 +173,25 @@ class ScoringVersionAdmin(CampaignScopedAdmin):
     list_select_related = ["campaign", "created_by"]
     readonly_fields = ["number", "config", "created_by", "created_at"]
 
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        if obj is None:
+            # The option factors depend on the campaign's questionnaire: a form class per
+            # campaign, its fields declared so that the admin lays them out.
+            fields = option_factor_fields(campaign_in(request))
+            kwargs["form"] = type("ScoringVersionForm", (ScoringVersionForm,), fields)
+        return super().get_form(request, obj, change, **kwargs)
+
     def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         if obj is not None:
             return ["campaign", "number", "note", "config", "created_by", "created_at"]
-        return ["campaign", "note", *ScoringVersionForm.declared_fields]
+        return [
+            "campaign",
+            "note",
+            *ScoringVersionForm.declared_fields,
+            *option_factor_fields(campaign_in(request)),
+        ]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return ["campaign", *self.readonly_fields, "note"] if obj else []
@@ -133,6 +210,6 @@ class ScoringVersionAdmin(CampaignScopedAdmin):
             Campaign.objects.select_for_update().get(pk=obj.campaign_id)
             last = obj.campaign.scoring_versions.aggregate(n=Max("number"))["n"] or 0
             obj.number = last + 1
-            obj.config = form.config()
+            obj.config = form.config(obj.campaign)
             obj.created_by = request.user
             super().save_model(request, obj, form, change)

@@ -1003,10 +1003,12 @@ class _Writer:
             if question.scores:
                 for option in question.options:
                     if option.factor is not None:
+                        # The campaign's mapping where it changed the questionnaire's.
+                        factor = config.factor(question.id, option.value, option.factor)
                         rows.append(
                             (
                                 f"{question.scores} ← {question.id}={option.value}",
-                                f"{option.factor:g} ({option.label.render(self.vendor)})",
+                                f"{factor:g} ({option.label.render(self.vendor)})",
                             )
                         )
         for label, value in rows:
@@ -1014,6 +1016,7 @@ class _Writer:
         self.finish(sheet)
 
     def codebook(self) -> None:
+        config = self.campaign.scoring()
         sheet = self.book.sheet(
             _("Codebook"),
             [
@@ -1052,7 +1055,13 @@ class _Writer:
                 ]
             else:
                 values = [
-                    (o.value, o.label.render(self.vendor), o.factor)
+                    (
+                        o.value,
+                        o.label.render(self.vendor),
+                        None
+                        if o.factor is None
+                        else config.factor(question.id, o.value, o.factor),
+                    )
                     for o in question.options
                 ]
             for code, option_label, factor in values:

@@ -866,13 +866,16 @@ class Use(models.Model):
             if question.scores not in qn.OPTION_FACTORS:
                 continue
             option = question.option(answers.get(question.id) or "")
-            values = [int(o.factor or 0) for o in question.options]
+            values = {
+                o.value: int(config.factor(question.id, o.value, o.factor or 0))
+                for o in question.options
+            }
             if option is None:
-                worst = min(values) if question.scores == "A" else max(values)
+                worst = (min if question.scores == "A" else max)(values.values())
                 factors[question.scores] = worst
                 assumed.append(question.scores)
             else:
-                factors[question.scores] = int(option.factor or 0)
+                factors[question.scores] = values[option.value]
                 if option.unknown:
                     assumed.append(question.scores)
         result = scoring.score_use(
