@@ -96,6 +96,31 @@ class DashboardPageTests(TestCase):
         page = reverse("admin:survey_use_change", args=[copy.pk])
         self.assertEqual(self.client.get(page).status_code, 200)
 
+    def test_every_count_opens_a_list_of_exactly_that_many_rows(self) -> None:
+        """Issue 8 §4: each count links to the responses or uses behind it, with the
+        dashboard's filter (a program, a channel, drafts) carried into the list."""
+        self.client.force_login(self.reviewer)
+        programs = analytics.by_program(self.campaign, analytics.Filter())
+        ground = next(p.program_key for p in programs if p.program == "Ground Vehicles")
+        count_link = re.compile(
+            r'<a href="(/manage/survey/(?:response|use)/\?[^"]+)">(\d+)</a>'
+        )
+        for query in [
+            {},
+            {"program": ground},
+            {"channel": "cloud_platform", "band": "low"},
+            {"drafts": "1"},
+            {"program": ground, "drafts": "1"},
+        ]:
+            page = self.client.get(dashboard_url(self.campaign, **query))
+            counts = count_link.findall(page.content.decode())
+            self.assertGreater(len(counts), 40)
+            for link, shown in counts:
+                with self.subTest(query=query, link=html.unescape(link)):
+                    listing = self.client.get(html.unescape(link))
+                    self.assertEqual(listing.status_code, 200)
+                    self.assertEqual(listing.context["cl"].result_count, int(shown))
+
     def test_the_json_holds_the_same_figures_for_the_same_filter(self) -> None:
         self.client.force_login(self.reviewer)
         for query in [

@@ -23,6 +23,16 @@ from survey.models import USE_COLUMNS, Campaign, Response
 from survey.pages import BAND_LABELS
 from survey.progress import countdown
 
+# The dashboard's transition buckets as the use list's days filter (records.DaysFilter).
+DAYS_RANGES = {
+    "≤30": "0-30",
+    "31–90": "31-90",
+    "91–180": "91-180",
+    "181–365": "181-365",
+    ">365": "366-",
+    "unknown": "unknown",
+}
+
 
 @dataclass(frozen=True)
 class Cell:
@@ -62,24 +72,47 @@ class Links:
         query = {"campaign__id__exact": self.campaign, **params}
         return f"{self.responses}?{urlencode(query)}"
 
-    def counted(self, figure: str, **live: str) -> str:
-        """The responses behind a contractor figure: as submitted, or with drafts live."""
-        if self.flt.include_drafts:
-            return self.response_list(**live)
-        return self.response_list(attested=figure)
+    def counted(self, figure: str) -> str:
+        """The responses behind a contractor figure (admin.responses.AttestedFilter): as
+        submitted, or with drafts live; with a filter on the uses, only the owners of
+        the uses it keeps."""
+        narrowed = (
+            {"uses": urlencode(self.flt.query())} if self.flt.narrows_uses else {}
+        )
+        prefix = "drafts:" if self.flt.include_drafts else ""
+        return self.response_list(attested=prefix + figure, **narrowed)
 
     def use_list(self, **params: str) -> str:
-        query: dict[str, Any] = {"response__campaign__id__exact": self.campaign}
-        if not self.flt.include_drafts:
-            query["rows"] = "attested"
+        query: dict[str, Any] = {
+            "response__campaign__id__exact": self.campaign,
+            "rows": "drafts" if self.flt.include_drafts else "attested",
+        }
+        # As __in lookups, so that a link's own __exact on the same column narrows
+        # further instead of replacing the filter (a High cell under a Low filter: 0).
         for key, lookup in [
-            ("band", "band__exact"),
-            ("channel", "channel__exact"),
-            ("classification", "classification__exact"),
+            ("band", "band__in"),
+            ("channel", "channel__in"),
+            ("classification", "classification__in"),
         ]:
             if getattr(self.flt, key):
                 query[lookup] = getattr(self.flt, key)
+        if self.flt.program:
+            query["program"] = self.flt.program
+        if self.flt.intermediary:
+            query["platform"] = self.flt.intermediary
         return f"{self.uses}?{urlencode({**query, **params})}"
+
+    def contractors(self, **changes: str) -> str:
+        """The owners of the uses counted with the filter so changed (a program, a
+        channel, a platform: admin.responses.CountedUsesFilter)."""
+        return self.response_list(uses=urlencode({**self.flt.query(), **changes}))
+
+    def days(self, key: str, **params: str) -> str:
+        """The uses of a days-to-transition bucket (analytics.totals.BUCKET_KEYS)."""
+        return self.use_list(days=DAYS_RANGES.get(key, key), **params)
+
+    def response(self, pk: int) -> str:
+        return reverse("admin:survey_response_change", args=[pk])
 
     def dashboard(self, base: str, **changes: str) -> str:
         return f"{base}?{urlencode({**self.flt.query(), **changes})}"
@@ -143,39 +176,34 @@ def context(
             Cell(
                 _("No dependence attested"),
                 dependency.none_attested,
-                links.counted("none_attested", route__exact="no_dependence"),
+                links.counted("none_attested"),
             ),
             Cell(
                 _("Direct relationship"),
                 dependency.direct,
-                links.counted("direct", flag_direct__exact="1"),
+                links.counted("direct"),
             ),
             Cell(
                 _("Indirect only"),
                 dependency.indirect_only,
-                links.counted("indirect_only", flag_indirect_only__exact="1"),
+                links.counted("indirect_only"),
             ),
             Cell(
                 _("Dependence, direct relationship unknown"),
                 dependency.direct_unknown,
-                links.counted(
-                    "direct_unknown",
-                    route__exact="dependence",
-                    flag_direct__exact="0",
-                    flag_indirect_only__exact="0",
-                ),
+                links.counted("direct_unknown"),
             ),
             Cell(
                 _("Unresolved"),
                 dependency.unresolved,
-                links.counted("unresolved", route__exact="unresolved"),
+                links.counted("unresolved"),
             ),
         ],
         "tier_rows": [
             (
                 band[t.key],
-                Cell("", t.count, links.counted(f"tier:{t.key}", tier__exact=t.key)),
-                Cell("", e.count, links.counted(f"band:{t.key}", band=t.key)),
+                Cell("", t.count, links.counted(f"tier:{t.key}")),
+                Cell("", e.count, links.counted(f"band:{t.key}")),
             )
             for t, e in zip(bands.tiers, bands.effective_tiers, strict=True)
         ],
@@ -185,19 +213,41 @@ def context(
             [(band[t.key], t.count) for t in bands.uses],
         ),
         "channel_rows": [
-            Cell(
-                channel_labels.get(s.key, s.key) or _("(not answered)"),
-                s,
-                links.use_list(channel__exact=s.key),
+            (
+                Cell(
+                    channel_labels.get(s.key, s.key) or _("(not answered)"),
+                    s,
+                    links.use_list(channel__exact=s.key),
+                ),
+                links.contractors(channel=s.key),
             )
             for s in figures.channels.channels
         ],
         "intermediary_rows": [
-            Cell(i.label, i, links.use_list(q=i.label))
+            (
+                Cell(i.label, i, links.use_list(platform=i.key)),
+                links.contractors(intermediary=i.key),
+            )
             for i in figures.channels.intermediaries
         ],
+        "progress_rows": [
+            Cell(
+                _("Non-respondents"),
+                figures.status.non_respondents,
+                links.response_list(progress="non_respondent"),
+            ),
+            Cell(
+                _("Overdue"),
+                figures.status.overdue,
+                links.response_list(progress="overdue"),
+            ),
+            Cell(_("Late"), figures.status.late, links.response_list(late="yes")),
+        ],
+        "uses_url": links.use_list(),
+        "policy_url": links.use_list(policy="listed"),
+        "assumed_contractors_url": links.counted("assumed"),
         "assumed_url": links.use_list(flag_assumed__exact="1"),
-        "unresolved_url": links.counted("unresolved", route__exact="unresolved"),
+        "unresolved_url": links.counted("unresolved"),
         "channel_chart": charts.bars(
             "channels",
             _("Share of uses by channel"),
@@ -210,16 +260,66 @@ def context(
         "programs": [
             (
                 p,
-                [(band[t.key], t.count) for t in p.bands],
+                [
+                    Cell(
+                        band[t.key],
+                        t.count,
+                        links.use_list(program=p.program_key, band__exact=t.key),
+                    )
+                    for t in p.bands
+                    if t.count
+                ],
                 links.dashboard(base, program=p.program_key),
+                {
+                    "contractors": links.contractors(program=p.program_key),
+                    "uses": links.use_list(program=p.program_key),
+                    "unknown_costs": links.use_list(
+                        program=p.program_key, cost="unknown"
+                    ),
+                    "nss": links.use_list(program=p.program_key, nss__exact="yes"),
+                    "deliverable": links.use_list(
+                        program=p.program_key, flag_deliverable__exact="1"
+                    ),
+                },
             )
             for p in figures.programs
         ],
         "bucket_rows": [
-            (bucket.get(a.key, a.key), a.count, h.count)
+            (
+                bucket.get(a.key, a.key),
+                Cell("", a.count, links.days(a.key)),
+                Cell("", h.count, links.days(a.key, risk="high")),
+            )
             for a, h in zip(
                 transition.buckets, transition.high_risk_buckets, strict=True
             )
+        ],
+        "readiness_rows": [
+            (
+                label,
+                Cell("", share, links.use_list(days=f"-{days}")),
+                Cell(
+                    "",
+                    critical,
+                    links.use_list(days=f"-{days}", band__exact="critical"),
+                ),
+            )
+            for label, days, share, critical in [
+                *(
+                    (d, d, share, critical)
+                    for d, share, critical in transition.readiness
+                ),
+                (
+                    _("By the target removal date, %(date)s (%(days)s days)")
+                    % {
+                        "date": transition.by_target[0],
+                        "days": transition.by_target[1],
+                    },
+                    transition.by_target[1],
+                    transition.by_target[2],
+                    transition.by_target[3],
+                ),
+            ]
         ],
         "bucket_chart": charts.bars(
             "transition",
@@ -230,18 +330,40 @@ def context(
             _crosstab(campaign, table, band, links) for table in figures.crosstabs
         ],
         "cost_rows": [
-            (band[b], cost, unknown) for b, cost, unknown in transition.cost_by_band
+            (
+                band[b],
+                Cell("", cost, links.use_list(band__exact=b)),
+                Cell("", unknown, links.use_list(band__exact=b, cost="unknown")),
+            )
+            for b, cost, unknown in transition.cost_by_band
         ],
+        "unknown_costs_url": links.use_list(cost="unknown"),
+        # 20 high-risk and at most 50 policy rows: a reverse() each is cheap here.
         "high_risk": [
-            (u, band.get(u.band, u.band), channel_labels.get(u.channel, u.channel))
+            (
+                u,
+                band.get(u.band, u.band),
+                channel_labels.get(u.channel, u.channel),
+                links.response(u.response_id),
+            )
             for u in figures.high_risk
         ],
         "policy": [
-            (p.use, p.constraint, channel_labels.get(p.use.channel, p.use.channel))
+            (
+                p.use,
+                p.constraint,
+                channel_labels.get(p.use.channel, p.use.channel),
+                links.response(p.use.response_id),
+            )
             for p in figures.policy
         ],
         "inquiry_rows": [
-            (t.key or _("(not asked)"), t.count) for t in figures.quality.inquiry
+            Cell(
+                t.key or _("(not asked)"),
+                t.count,
+                links.counted(f"inquiry:{t.key}") if t.key else "",
+            )
+            for t in figures.quality.inquiry
         ],
         "band_labels": band,
         "classification_labels": classes,

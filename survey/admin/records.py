@@ -16,12 +16,14 @@ from django.utils.translation import gettext_lazy as _
 from survey.admin import labels
 from survey.admin.audited import AuditedMixin
 from survey.admin.scoping import CampaignScopedAdmin
+from survey.analytics.sources import HIGH_RISK
 from survey.models import (
     Attachment,
     AuditEvent,
     Contract,
     IntermediaryAlias,
     ReminderSent,
+    Response,
     ReviewComment,
     Submission,
     Use,
@@ -78,10 +80,127 @@ class RowsFilter(admin.SimpleListFilter):
     parameter_name = "rows"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
-        return [("attested", _("Counted in the figures (as submitted)"))]
+        return [
+            ("attested", _("Counted in the figures (as submitted)")),
+            ("drafts", _("Counted with drafts (live)")),
+        ]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Use]) -> Any:
+        if self.value() == "drafts":
+            # What analytics.counted_uses counts with drafts: live uses of responses on
+            # the route "dependence", withdrawn ones left out.
+            return queryset.filter(response__route="dependence").exclude(
+                response__status=Response.Status.WITHDRAWN
+            )
         return queryset  # UseAdmin.get_queryset chose the rows
+
+
+class RiskFilter(admin.SimpleListFilter):
+    title = _("risk")
+    parameter_name = "risk"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("high", _("High or Critical"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Use]) -> Any:
+        if self.value() == "high":
+            return queryset.filter(band__in=HIGH_RISK)
+        return queryset
+
+
+class ValueFilter(admin.SimpleListFilter):
+    """A filter the dashboard's links set, on a value too varied to list (a program,
+    a platform): shown only while it is applied, with that one value."""
+
+    lookup = ""
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        value = str(request.GET.get(self.parameter_name) or "")[:200]
+        return [(value, value)] if value else []
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Use]) -> Any:
+        if self.value():
+            return queryset.filter(**{self.lookup: self.value()})
+        return queryset
+
+
+class ProgramFilter(ValueFilter):
+    title = _("program")
+    parameter_name = "program"
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Use]) -> Any:
+        if self.value():
+            # An IN list, not a join: a use with two contracts of the program stays one row.
+            linked = Use.contracts.through.objects.filter(
+                contract__program_key=self.value()
+            )
+            return queryset.filter(pk__in=linked.values("use_id"))
+        return queryset
+
+
+class PlatformFilter(ValueFilter):
+    title = _("intermediary platform")
+    parameter_name = "platform"
+    lookup = "platform"
+
+
+class DaysFilter(admin.SimpleListFilter):
+    """Days to transition (D14) in a range, as the dashboard's buckets and readiness
+    count them: "31-90", "-60" (up to 60), "366-" (from 366), or "unknown"."""
+
+    title = _("days to transition")
+    parameter_name = "days"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [
+            ("0-30", "≤30"),
+            ("31-90", "31–90"),
+            ("91-180", "91–180"),
+            ("181-365", "181–365"),
+            ("366-", ">365"),
+            ("unknown", _("Unknown")),
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Use]) -> Any:
+        value = self.value() or ""
+        if value == "unknown":
+            return queryset.filter(days__isnull=True)
+        low, dash, high = value.partition("-")
+        if not dash or not (low + high).isdigit() or len(value) > 12:
+            return queryset
+        if low:
+            queryset = queryset.filter(days__gte=int(low))
+        if high:
+            queryset = queryset.filter(days__lte=int(high))
+        return queryset
+
+
+class CostFilter(admin.SimpleListFilter):
+    title = _("transition cost")
+    parameter_name = "cost"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("unknown", _("Unknown")), ("known", _("Estimated"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Use]) -> Any:
+        if self.value() in ("unknown", "known"):
+            return queryset.filter(cost__isnull=self.value() == "unknown")
+        return queryset
+
+
+class PolicyFilter(admin.SimpleListFilter):
+    """The uses of the dashboard's policy-constraint list: a constraint other than No."""
+
+    title = _("policy constraint")
+    parameter_name = "policy"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("listed", _("A constraint reported"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Use]) -> Any:
+        if self.value() == "listed":
+            return queryset.exclude(policy__in=("", "no"))
+        return queryset
 
 
 @admin.register(Use)
@@ -107,6 +226,13 @@ class UseAdmin(labels.UseLabels, CampaignScopedAdmin):
         "oversight",
         "nss",
         "flag_assumed",
+        "flag_deliverable",
+        RiskFilter,
+        DaysFilter,
+        CostFilter,
+        PolicyFilter,
+        ProgramFilter,
+        PlatformFilter,
         RowsFilter,
         ("response__campaign", admin.RelatedOnlyFieldListFilter),
     ]

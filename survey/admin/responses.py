@@ -17,7 +17,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce, NullIf
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -30,7 +30,9 @@ from survey.admin import exports as exports_admin
 from survey.admin import labels
 from survey.admin.review import SIMPLE_VERBS, ReviewMixin, local_time
 from survey.admin.scoping import CampaignScopedAdmin
-from survey.models import AuditEvent, Response, Submission, Use
+from survey.analytics.lists import INQUIRY_STATUS
+from survey.analytics.sources import Filter, counted_uses
+from survey.models import AuditEvent, Campaign, Response, Submission, Use
 from survey.pages import BAND_LABELS
 from survey.scoring import Band
 
@@ -46,6 +48,52 @@ class LateFilter(admin.SimpleListFilter):
         if self.value() in ("yes", "no"):
             return queryset.filter(_late=self.value() == "yes")
         return queryset
+
+
+class ProgressFilter(admin.SimpleListFilter):
+    """Who has not answered: not withdrawn and never submitted; overdue once past the
+    response's effective deadline (the dashboard's definitions, Response.with_deadline)."""
+
+    title = _("progress")
+    parameter_name = "progress"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [
+            ("non_respondent", _("Non-respondents")),
+            ("overdue", _("Overdue")),
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Response]) -> Any:
+        if self.value() not in ("non_respondent", "overdue"):
+            return queryset
+        waiting = queryset.exclude(status=Response.Status.WITHDRAWN).filter(
+            submitted_at__isnull=True
+        )
+        if self.value() == "overdue":
+            return waiting.filter(_deadline__lte=timezone.now())
+        return waiting
+
+
+class CountedUsesFilter(admin.SimpleListFilter):
+    """The responses owning the uses a dashboard figure counts: the value is the
+    dashboard's filter as a query string ("program=…&band=high&drafts=1"), read by the
+    same analytics.counted_uses the figure was."""
+
+    title = _("uses on the dashboard")
+    parameter_name = "uses"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        value = str(request.GET.get(self.parameter_name) or "")[:1000]
+        return [(value, _("As filtered on the dashboard"))] if value else []
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Response]) -> Any:
+        # The list is already scoped to the user's campaigns: another's id finds nothing.
+        pk = str(request.GET.get("campaign__id__exact") or "")[:20]
+        campaign = Campaign.objects.filter(pk=pk).first() if pk.isdigit() else None
+        if not self.value() or campaign is None:
+            return queryset
+        flt = Filter.from_query(QueryDict(self.value()))
+        return queryset.filter(pk__in=counted_uses(campaign, flt).values("response_id"))
 
 
 class BandFilter(admin.SimpleListFilter):
@@ -115,6 +163,7 @@ class AttestedFilter(admin.SimpleListFilter):
             route="dependence", flag_direct=False, flag_indirect_only=False
         ),
         "unresolved": Q(route="unresolved"),
+        "assumed": Q(flag_assumed=True),
     }
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
@@ -130,9 +179,15 @@ class AttestedFilter(admin.SimpleListFilter):
         value = self.value() or ""
         if not value:
             return queryset
-        latest = Submission.objects.filter(latest=True)
         counted = queryset.exclude(status=Response.Status.WITHDRAWN)
+        if value.startswith("drafts:"):
+            # The dashboard with drafts: the live responses that have a route.
+            return self.live(counted.exclude(route=""), value.removeprefix("drafts:"))
+        latest = Submission.objects.filter(latest=True)
         kind, _sep, tier = value.partition(":")
+        if kind == "inquiry":  # the supplier inquiry's status as submitted
+            inquiry = {f"answers__{INQUIRY_STATUS}": tier}
+            return counted.filter(pk__in=latest.filter(**inquiry).values("response"))
         if kind == "tier":  # the computed tier as submitted
             return counted.filter(pk__in=latest.filter(tier=tier).values("response"))
         if kind == "band":  # the tier that counts: an override, else as submitted
@@ -142,6 +197,16 @@ class AttestedFilter(admin.SimpleListFilter):
             ).filter(_counted_band=tier)
         figure = self.FIGURES.get(value, Q(pk__in=[]))
         return counted.filter(pk__in=latest.filter(figure).values("response"))
+
+    def live(self, rows: QuerySet[Response], value: str) -> QuerySet[Response]:
+        kind, _sep, tier = value.partition(":")
+        if kind == "inquiry":
+            return rows.filter(**{f"answers__{INQUIRY_STATUS}": tier})
+        if kind == "tier":
+            return rows.filter(tier=tier)
+        if kind == "band":
+            return rows.filter(_band=tier)  # ResponseAdmin's override-else-tier
+        return rows.filter(self.FIGURES.get(value, Q(pk__in=[])))
 
 
 class UseInline(labels.UseLabels, admin.TabularInline):
@@ -201,7 +266,9 @@ class ResponseAdmin(ReviewMixin, CampaignScopedAdmin):
         "status",
         BandFilter,
         LateFilter,
+        ProgressFilter,
         AttestedFilter,
+        CountedUsesFilter,
         TierFilter,
         RouteFilter,
         "flag_direct",
@@ -210,6 +277,7 @@ class ResponseAdmin(ReviewMixin, CampaignScopedAdmin):
         "flag_classified",
         "flag_deliverable",
         "flag_policy_friction",
+        "flag_assumed",
         "flag_unresolved",
     ]
     search_fields = [
