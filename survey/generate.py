@@ -141,7 +141,7 @@ class Answers:
         answers: dict[str, Any] = {}
         for question in section.questions:
             seen = {**context, **answers}
-            if question.show_if is not None and not question.show_if.evaluate(seen):
+            if not question.shown(seen):
                 continue
             value = (
                 fixed[question.id]

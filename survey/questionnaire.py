@@ -162,6 +162,10 @@ class Question:
     def option(self, value: str) -> Option | None:
         return next((o for o in self.options if o.value == value), None)
 
+    def shown(self, answers: Mapping[str, Any]) -> bool:
+        """Whether the question shows for the answers given so far (its show-if)."""
+        return self.show_if is None or self.show_if.evaluate(answers)
+
     @property
     def takes_unknown(self) -> bool:
         return self.type in NUMERIC_TYPES
@@ -177,6 +181,10 @@ class Section:
     show_if: Condition | None = None
     min_items: int = 0
     item_label: Text | None = None
+
+    def shown(self, answers: Mapping[str, Any]) -> bool:
+        """Whether the section shows for the answers given so far (its show-if)."""
+        return self.show_if is None or self.show_if.evaluate(answers)
 
 
 @dataclass(frozen=True)
@@ -251,7 +259,7 @@ class Questionnaire:
         )
 
     def section_visible(self, section: Section, answers: Mapping[str, Any]) -> bool:
-        return section.show_if is None or section.show_if.evaluate(answers)
+        return section.shown(answers)
 
     def visible_answers(self, answers: Mapping[str, Any]) -> dict[str, Any]:
         """The organisation-level answers that count: hidden questions are dropped."""
@@ -260,8 +268,7 @@ class Questionnaire:
             if section.repeatable or not self.section_visible(section, kept):
                 continue
             for question in section.questions:
-                visible = question.show_if is None or question.show_if.evaluate(kept)
-                if visible and question.id in answers:
+                if question.shown(kept) and question.id in answers:
                     kept[question.id] = answers[question.id]
         return kept
 
@@ -286,8 +293,7 @@ class Questionnaire:
         context = dict(org_answers)
         kept: dict[str, Any] = {}
         for question in section.questions:
-            visible = question.show_if is None or question.show_if.evaluate(context)
-            if visible and question.id in use_answers:
+            if question.shown(context) and question.id in use_answers:
                 kept[question.id] = context[question.id] = use_answers[question.id]
         return kept
 
@@ -301,11 +307,7 @@ class Questionnaire:
             context = self.visible_answers(answers)
             if not self.section_visible(section, context):
                 return []
-        return [
-            q
-            for q in section.questions
-            if q.show_if is None or q.show_if.evaluate(context)
-        ]
+        return [q for q in section.questions if q.shown(context)]
 
     def shown_ids(
         self, answers: Mapping[str, Any], org: Mapping[str, Any] | None = None
@@ -424,14 +426,14 @@ def completeness(
         if section.repeatable or not questionnaire.section_visible(section, answers):
             continue
         for question in section.questions:
-            if question.show_if is None or question.show_if.evaluate(answers):
+            if question.shown(answers):
                 count(question, answers.get(question.id))
     use_section = questionnaire.use_section
     if use_section is not None and questionnaire.section_visible(use_section, answers):
         for raw in use_answers:
             context = {**answers, **raw}
             for question in use_section.questions:
-                if question.show_if is None or question.show_if.evaluate(context):
+                if question.shown(context):
                     count(question, raw.get(question.id))
     return round(100 * known / required, 1) if required else 100.0
 

@@ -191,6 +191,15 @@ class ShowIfTests(SimpleTestCase):
         # While the register is hidden (no screening Yes), no use answer counts.
         self.assertEqual(self.q.visible_use_answers(use, {"B2": "no"}), {})
 
+    def test_questions_and_sections_say_whether_they_show(self) -> None:
+        follow_up = self.q.question("A4a")  # shown when A4 is "business_units"
+        self.assertTrue(self.q.question("A4").shown({}))  # no condition
+        self.assertFalse(follow_up.shown({"A4": "enterprise"}))
+        self.assertTrue(follow_up.shown({"A4": "business_units"}))
+        register = self.q.use_section
+        self.assertFalse(register.shown(dict.fromkeys(["B1", "B2", "B3"], "no")))
+        self.assertTrue(register.shown({"B2": "yes"}))
+
     @translation.override("en")
     def test_attestation_follows_the_route(self) -> None:
         no = dict.fromkeys(["B1", "B2", "B3", "B4", "B5"], "no")
