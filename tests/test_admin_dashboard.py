@@ -121,6 +121,26 @@ class DashboardPageTests(TestCase):
                     self.assertEqual(listing.status_code, 200)
                     self.assertEqual(listing.context["cl"].result_count, int(shown))
 
+    def test_the_days_filter_reads_ranges_and_shows_nothing_for_a_mangled_one(
+        self,
+    ) -> None:
+        self.client.force_login(self.reviewer)
+        uses = reverse("admin:survey_use_changelist")
+        base = {"response__campaign__id__exact": self.campaign.pk, "rows": "attested"}
+        # Counted: Alpha 200 and 14 days, Bravo 60, Foxtrot 400 (as submitted).
+        for value, expected in [
+            ("0-30", 1),
+            ("-200", 3),
+            ("61-", 2),
+            ("unknown", 0),
+            ("abc", 0),
+            ("1-2-3", 0),
+        ]:
+            with self.subTest(days=value):
+                listing = self.client.get(uses, {**base, "days": value})
+                self.assertEqual(listing.status_code, 200)
+                self.assertEqual(listing.context["cl"].result_count, expected)
+
     def test_the_json_holds_the_same_figures_for_the_same_filter(self) -> None:
         self.client.force_login(self.reviewer)
         for query in [

@@ -165,9 +165,11 @@ class DaysFilter(admin.SimpleListFilter):
         value = self.value() or ""
         if value == "unknown":
             return queryset.filter(days__isnull=True)
+        if not value:
+            return queryset
         low, dash, high = value.partition("-")
         if not dash or not (low + high).isdigit() or len(value) > 12:
-            return queryset
+            return queryset.none()  # a mangled link shows nothing, not everything
         if low:
             queryset = queryset.filter(days__gte=int(low))
         if high:
