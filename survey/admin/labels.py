@@ -7,6 +7,7 @@ parse the definition a thousand times.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
@@ -32,6 +33,16 @@ FACTORS = {
 }
 
 
+def _factor(code: str) -> Callable[[Any, Any], Any]:
+    """A use's stored factor as an admin column, headed by what the letter stands for."""
+
+    @admin.display(description=FACTORS[code])
+    def show(self: Any, use: Any) -> Any:
+        return getattr(use, code)
+
+    return show
+
+
 class UseLabels:
     """Display columns of a use for the admin: labels, money, factor legends."""
 
@@ -55,37 +66,14 @@ class UseLabels:
     def band_label(self, use: Any) -> str:
         return band(use.band)
 
-    @admin.display(description=FACTORS["c"])
-    def c_factor(self, use: Any) -> Any:
-        return use.c
-
-    @admin.display(description=FACTORS["t"])
-    def t_factor(self, use: Any) -> Any:
-        return use.t
-
-    @admin.display(description=FACTORS["sub"])
-    def sub_factor(self, use: Any) -> Any:
-        return use.sub
-
-    @admin.display(description=FACTORS["a"])
-    def a_factor(self, use: Any) -> Any:
-        return use.a
-
-    @admin.display(description=FACTORS["s"])
-    def s_factor(self, use: Any) -> Any:
-        return use.s
-
-    @admin.display(description=FACTORS["e"])
-    def e_factor(self, use: Any) -> Any:
-        return use.e
-
-    @admin.display(description=FACTORS["r"])
-    def r_factor(self, use: Any) -> Any:
-        return use.r
-
-    @admin.display(description=FACTORS["m"])
-    def m_factor(self, use: Any) -> Any:
-        return use.m
+    c_factor = _factor("c")
+    t_factor = _factor("t")
+    sub_factor = _factor("sub")
+    a_factor = _factor("a")
+    s_factor = _factor("s")
+    e_factor = _factor("e")
+    r_factor = _factor("r")
+    m_factor = _factor("m")
 
 
 FACTOR_FIELDS = [f"{code}_factor" for code in FACTORS]
