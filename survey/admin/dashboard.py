@@ -294,33 +294,7 @@ def context(
                 transition.buckets, transition.high_risk_buckets, strict=True
             )
         ],
-        "readiness_rows": [
-            (
-                label,
-                Cell("", share, links.use_list(days=f"-{days}")),
-                Cell(
-                    "",
-                    critical,
-                    links.use_list(days=f"-{days}", band__exact="critical"),
-                ),
-            )
-            for label, days, share, critical in [
-                *(
-                    (d, d, share, critical)
-                    for d, share, critical in transition.readiness
-                ),
-                (
-                    _("By the target removal date, %(date)s (%(days)s days)")
-                    % {
-                        "date": transition.by_target[0],
-                        "days": transition.by_target[1],
-                    },
-                    transition.by_target[1],
-                    transition.by_target[2],
-                    transition.by_target[3],
-                ),
-            ]
-        ],
+        "readiness_rows": _readiness_rows(transition, links),
         "bucket_chart": charts.bars(
             "transition",
             _("Uses by days to transition"),
@@ -370,6 +344,28 @@ def context(
         "channel_labels": channel_labels,
         "status_labels": statuses,
     }
+
+
+def _readiness_rows(
+    transition: analytics.Transition, links: Links
+) -> list[tuple[Any, Cell, Cell]]:
+    """The readiness curve, then the target removal date, each share linked to the
+    uses (and Critical uses) ready within that many days."""
+    date, target_days, share, critical = transition.by_target
+    by_target = _("By the target removal date, %(date)s (%(days)s days)") % {
+        "date": date,
+        "days": target_days,
+    }
+    rows = [(d, d, s, c) for d, s, c in transition.readiness]
+    rows.append((by_target, target_days, share, critical))
+    return [
+        (
+            label,
+            Cell("", share, links.use_list(days=f"-{days}")),
+            Cell("", critical, links.use_list(days=f"-{days}", band__exact="critical")),
+        )
+        for label, days, share, critical in rows
+    ]
 
 
 def _crosstab(
