@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from django import forms
@@ -11,6 +12,7 @@ from django.db.models import Max
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from survey import questionnaire as qn
 from survey.admin.scoping import CampaignScopedAdmin
 from survey.models import Campaign, ScoringVersion
 from survey.scoring import DEFAULT_CONFIG, ScoringConfig
@@ -33,36 +35,46 @@ SIMPLE = [
 ]
 
 
+def _campaign(value: Any) -> Campaign | None:
+    """The campaign a form or address names by id; None for anything else."""
+    text = str(value or "")
+    return Campaign.objects.filter(pk=text).first() if text.isdigit() else None
+
+
 def campaign_in(request: HttpRequest) -> Campaign | None:
     """The campaign the add form is about: posted, else named in the address."""
-    value = str(request.POST.get("campaign") or request.GET.get("campaign") or "")
-    return Campaign.objects.filter(pk=value).first() if value.isdigit() else None
+    return _campaign(request.POST.get("campaign") or request.GET.get("campaign"))
+
+
+def scored_options(
+    campaign: Campaign,
+) -> Iterator[tuple[str, qn.Question, qn.Option]]:
+    """Each option a use question maps to a factor, with its field name
+    ("factor__<question id>__<option code>")."""
+    section = campaign.questionnaire.parsed.use_section
+    for question in section.questions if section else ():
+        if question.scores in OPTION_FACTOR_RANGES:
+            for option in question.options:
+                yield f"factor__{question.id}__{option.value}", question, option
 
 
 def option_factor_fields(campaign: Campaign | None) -> dict[str, forms.IntegerField]:
-    """One field per scored option of the campaign's questionnaire, named
-    "factor__<question id>__<option code>", starting from the mapping in force."""
+    """One field per scored option of the campaign's questionnaire, starting from the
+    mapping in force."""
     if campaign is None:
         return {}
-    questionnaire = campaign.questionnaire.parsed
-    section = questionnaire.use_section
     config = campaign.scoring()
     vendor = campaign.vendor.name
     fields: dict[str, forms.IntegerField] = {}
-    for question in section.questions if section else ():
-        if question.scores not in OPTION_FACTOR_RANGES:
-            continue
+    for name, question, option in scored_options(campaign):
         low, high = OPTION_FACTOR_RANGES[question.scores]
-        for option in question.options:
-            fields[f"factor__{question.id}__{option.value}"] = forms.IntegerField(
-                label=f"{question.scores} ← {question.id}: {option.label.render(vendor)}",
-                min_value=low,
-                max_value=high,
-                required=False,  # left empty: the mapping in force
-                initial=config.factor(
-                    question.id, option.value, int(option.factor or 0)
-                ),
-            )
+        fields[name] = forms.IntegerField(
+            label=f"{question.scores} ← {question.id}: {option.label.render(vendor)}",
+            min_value=low,
+            max_value=high,
+            required=False,  # left empty: the mapping in force
+            initial=config.factor(question.id, option.value, option.factor or 0),
+        )
     return fields
 
 
@@ -99,10 +111,7 @@ class ScoringVersionForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        campaign = str(self.initial.get("campaign") or "")
-        found = (
-            Campaign.objects.filter(pk=campaign).first() if campaign.isdigit() else None
-        )
+        found = _campaign(self.initial.get("campaign"))
         current = found.scoring() if found else DEFAULT_CONFIG
         for name, value in self.values_of(current).items():
             self.initial.setdefault(name, value)
@@ -148,20 +157,15 @@ class ScoringVersionForm(forms.ModelForm):
     def factors(self, campaign: Campaign) -> dict[str, dict[str, int]]:
         """The option factors that differ from the questionnaire's: the stored mapping
         stays short, and reads as what the campaign changed."""
-        questionnaire = campaign.questionnaire.parsed
         in_force = campaign.scoring()
         changed: dict[str, dict[str, int]] = {}
-        section = questionnaire.use_section
-        for question in section.questions if section else ():
-            if question.scores not in OPTION_FACTOR_RANGES:
-                continue
-            for option in question.options:
-                own = int(option.factor or 0)
-                value = self.cleaned_data.get(f"factor__{question.id}__{option.value}")
-                if value is None:
-                    value = in_force.factor(question.id, option.value, own)
-                if value != own:
-                    changed.setdefault(question.id, {})[option.value] = value
+        for name, question, option in scored_options(campaign):
+            own = int(option.factor or 0)
+            value = self.cleaned_data.get(name)
+            if value is None:
+                value = int(in_force.factor(question.id, option.value, own))
+            if value != own:
+                changed.setdefault(question.id, {})[option.value] = value
         return changed
 
 
