@@ -110,39 +110,32 @@ def open_comments(response: Response) -> list[dict[str, Any]]:
     for comment in ReviewComment.objects.filter(
         response=response, resolved_at__isnull=True
     ).select_related("use"):
-        if not comment.question_id:
-            # The reviewer's message on the response as a whole.
-            first = questionnaire.sections[0]
-            found.append(
-                {
-                    "question_id": "",
-                    "section_id": "",
-                    "label": _("Message from the reviewer"),
-                    "text": comment.text,
-                    "use": "",
-                    "answered": comment.answered_at is not None,
-                    "url": section_url(response, first),
-                }
+        if comment.question_id:
+            try:
+                question = questionnaire.question(comment.question_id)
+            except KeyError:
+                continue
+            section_id = question.section_id
+            label = question.label.render(response.campaign.vendor.name)
+            page = (
+                use_url(response, comment.use)
+                if comment.use is not None
+                else section_url(response, questionnaire.section(section_id))
             )
-            continue
-        try:
-            question = questionnaire.question(comment.question_id)
-        except KeyError:
-            continue
-        page = (
-            use_url(response, comment.use)
-            if comment.use is not None
-            else section_url(response, questionnaire.section(question.section_id))
-        )
+            url = f"{page}#q-{comment.question_id}"
+        else:
+            # The reviewer's message on the response as a whole: shown from the start.
+            section_id, label = "", _("Message from the reviewer")
+            url = section_url(response, questionnaire.sections[0])
         found.append(
             {
                 "question_id": comment.question_id,
-                "section_id": question.section_id,
-                "label": question.label.render(response.campaign.vendor.name),
+                "section_id": section_id,
+                "label": label,
                 "text": comment.text,
                 "use": str(comment.use) if comment.use is not None else "",
                 "answered": comment.answered_at is not None,
-                "url": f"{page}#q-{comment.question_id}",
+                "url": url,
             }
         )
     return found
