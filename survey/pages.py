@@ -269,7 +269,13 @@ def comments_for(
     response: Response, section_id: str, target: Response | Use
 ) -> dict[str, list[str]]:
     """Open reviewer comments on this page's questions, by question id."""
-    comments = ReviewComment.objects.filter(response=response, resolved_at__isnull=True)
+    # The questions of the page are the definition's to say, not their ids' letters.
+    section = response.campaign.questionnaire.parsed.section(section_id)
+    comments = ReviewComment.objects.filter(
+        response=response,
+        resolved_at__isnull=True,
+        question_id__in=[q.id for q in section.questions],
+    )
     comments = (
         comments.filter(use=target)
         if isinstance(target, Use)
@@ -277,8 +283,7 @@ def comments_for(
     )
     by_question: dict[str, list[str]] = {}
     for comment in comments:
-        if comment.question_id.startswith(section_id):
-            by_question.setdefault(comment.question_id, []).append(comment.text)
+        by_question.setdefault(comment.question_id, []).append(comment.text)
     return by_question
 
 
