@@ -6,7 +6,7 @@ import json
 import tempfile
 import uuid
 from collections.abc import Callable
-from datetime import UTC
+from datetime import UTC, datetime
 from functools import wraps
 from io import BytesIO
 from typing import Any
@@ -147,6 +147,13 @@ def _uuid_or_none(value: str) -> uuid.UUID | None:
         return None
 
 
+def _actor(request: HttpRequest) -> tuple[User, str | None, datetime]:
+    """Who writes, from where and when (the time the request arrived): the arguments
+    every model write path takes."""
+    at = request.received_at  # type: ignore[attr-defined]
+    return request.user, client_ip(request), at  # type: ignore[return-value]
+
+
 def _use(response: Response, use_uuid: Any) -> Use:
     return get_object_or_404(Use.objects.filter(response=response), uuid=use_uuid)
 
@@ -256,22 +263,13 @@ def uses(request: HttpRequest, response_uuid: Any) -> HttpResponse:
         use = response.uses.filter(uuid=_uuid_or_none(request.POST["discard"])).first()
         if use is not None and response.is_editable:
             try:
-                response.discard_if_empty(
-                    use,
-                    request.user,  # type: ignore[arg-type]
-                    client_ip(request),
-                    request.received_at,  # type: ignore[attr-defined]
-                )
+                response.discard_if_empty(use, *_actor(request))
             except Refused as refusal:
                 return _refused(request, response, refusal)
         return redirect("survey-uses", response_uuid=response.uuid)
     if request.method == "POST":
         try:
-            use = response.add_use(
-                request.user,  # type: ignore[arg-type]
-                client_ip(request),
-                request.received_at,  # type: ignore[attr-defined]
-            )
+            use = response.add_use(*_actor(request))
         except Refused as refusal:
             return _refused(request, response, refusal)
         return redirect("survey-use", response_uuid=response.uuid, use_uuid=use.uuid)
@@ -313,12 +311,7 @@ def use_delete(request: HttpRequest, response_uuid: Any, use_uuid: Any) -> HttpR
     use = _use(response, use_uuid)
     if request.method == "POST":
         try:
-            response.remove_use(
-                use,
-                request.user,  # type: ignore[arg-type]
-                client_ip(request),
-                request.received_at,  # type: ignore[attr-defined]
-            )
+            response.remove_use(use, *_actor(request))
         except Refused as refusal:
             return _refused(request, response, refusal)
         messages.success(request, _("The use was removed."))
@@ -428,12 +421,8 @@ def _apply(
         question_ids=[q.id for q in current.questions],
         overwrite=frozenset(request.POST.getlist("overwrite")),
     )
-    return target.save_answers(
-        edit,
-        user=request.user,  # type: ignore[arg-type]
-        ip=client_ip(request),
-        at=request.received_at,  # type: ignore[attr-defined]
-    )
+    user, ip, at = _actor(request)
+    return target.save_answers(edit, user=user, ip=ip, at=at)
 
 
 def _state_after(
@@ -633,11 +622,7 @@ def submit(request: HttpRequest, response_uuid: Any) -> HttpResponse:
         )
         return render(request, "survey/confirm.html", context)
     try:
-        submission = response.submit(
-            request.user,  # type: ignore[arg-type]
-            client_ip(request),
-            request.received_at,  # type: ignore[attr-defined]
-        )
+        submission = response.submit(*_actor(request))
     except Incomplete:
         messages.error(
             request, _("Some required answers are missing: see the list below.")
