@@ -4,7 +4,7 @@
   "use strict";
 
   var lang = (document.documentElement.lang || "en").slice(0, 2);
-  var words = {
+  var table = {
     en: { d: "d", h: "h", min: "min", left: "left", closed: "closed",
           saved: "Draft saved at ", errors: " – some answers need correcting",
           conflict: "Someone else changed an answer you edited: save the page to see both values.",
@@ -19,8 +19,9 @@
           failed: "Enregistrement impossible pour l'instant ; nouvel essai bientôt. Votre saisie reste sur la page.",
           expiring: "Votre session expire dans 2 minutes sans activité : enregistrez pour continuer.",
           yours: "votre heure : ", remove: "Retirer cette ligne", names: "long" }
-  }[lang] || null;
-  if (!words) { words = { d: "d", h: "h", min: "min", left: "left", closed: "closed", saved: "Draft saved at ", errors: "", conflict: "", login: "", failed: "", expiring: "", yours: "", remove: "Remove this row", names: "short" }; }
+  };
+  // Only English and French are shipped; any other page language reads English.
+  var words = table[lang] || table.en;
 
   // Deadline in the reader's own time zone, beside the campaign's, in the page's style
   // (deadlines.DAY_STYLES): "Fri 4 Dec 2026, 17:00", "vendredi 4 décembre 2026, 17:00".
