@@ -56,7 +56,7 @@ def prefill(response: Response) -> dict[str, Any]:
     for qid, attribute in PREFILLED.items():
         value = getattr(org, attribute, "") or ""
         if qid == "A3":
-            codes = [c for c in value.replace(",", " ").split() if c]
+            codes = value.replace(",", " ").split()
             if codes:
                 values[qid] = codes
         elif value:
