@@ -112,6 +112,24 @@ def complete_org_answers(**overrides: Any) -> dict[str, Any]:
     return answers
 
 
+def section_a_post(**overrides: Any) -> dict[str, Any]:
+    """Section A complete, as its page posts it (A6 as one formset row)."""
+    answers = complete_org_answers()
+    return {
+        "A1": answers["A1"],
+        "A2": answers["A2"],
+        "A3": "1ABC5",
+        "A4": "enterprise",
+        "A5": ["prime"],
+        "A6-TOTAL_FORMS": "1",
+        "A6-INITIAL_FORMS": "0",
+        "A6-0-piid": "W56HZV-24-C-0101",
+        "A6-0-program": "Vehicles",
+        "A7": "secret",
+        **overrides,
+    }
+
+
 def complete_use_answers(**overrides: Any) -> dict[str, Any]:
     answers = {
         "D1": "Proposal drafting",

@@ -29,6 +29,7 @@ from tests.helpers import (
     make_campaign,
     make_response,
     make_user,
+    section_a_post,
 )
 
 SHEETS = [
@@ -400,7 +401,7 @@ class HostileAnswerTests(TestCase):
         section = reverse("survey-section", args=[self.response.uuid, "A"])
         use_path = reverse("survey-use", args=[self.response.uuid, self.use.uuid])
         for value in self.HOSTILE:
-            self.type_in(section, {**_section_a(), "A1": value})
+            self.type_in(section, section_a_post(A1=value))
             self.type_in(use_path, {**_use_form(), "D1": value})
             self.response.refresh_from_db()
             # The form trims surrounding whitespace: the tab goes, the rest stays.
@@ -462,22 +463,6 @@ class HostileAnswerTests(TestCase):
         self.assertEqual(a1, "badname")
         self.assertEqual(len(a4a), exports.EXCEL_CELL_LIMIT)
         self.assertTrue(a4a.endswith(exports.TRUNCATED))
-
-
-def _section_a() -> dict[str, Any]:
-    answers = complete_org_answers()
-    return {
-        "A1": answers["A1"],
-        "A2": answers["A2"],
-        "A3": "1ABC5",
-        "A4": "enterprise",
-        "A5": ["prime"],
-        "A6-TOTAL_FORMS": "1",
-        "A6-INITIAL_FORMS": "0",
-        "A6-0-piid": "W56HZV-24-C-0101",
-        "A6-0-program": "Vehicles",
-        "A7": "secret",
-    }
 
 
 def _use_form() -> dict[str, Any]:

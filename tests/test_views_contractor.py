@@ -22,6 +22,7 @@ from tests.helpers import (
     make_organisation,
     make_response,
     make_user,
+    section_a_post,
 )
 
 PREPARER, SIGNATORY = Membership.Role.PREPARER, Membership.Role.SIGNATORY
@@ -172,18 +173,7 @@ class SectionPageTests(ContractorTestCase):
         self.response.answers = complete_org_answers()
         self.response.save()
         path = url("survey-section", self.response, "A")
-        section_a = {
-            "A1": "Alpha Systems LLC",
-            "A2": "ABCDEFGH1234",
-            "A3": "1ABC5",
-            "A4": "enterprise",
-            "A5": ["prime"],
-            "A6-TOTAL_FORMS": "1",
-            "A6-INITIAL_FORMS": "0",
-            "A6-0-piid": "W56HZV-24-C-0101",
-            "A6-0-program": "Vehicles",
-            "A7": "secret",
-        }
+        section_a = section_a_post()
         reply = self.client.post(
             path, {**self.page_state(path), **section_a}, follow=True
         )
