@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import time
 from pathlib import Path
 from typing import Any
@@ -30,183 +31,14 @@ VENDOR = "Anthropic"
 REVIEWER_EMAIL = "reviewer@programoffice.example"
 ADMIN_EMAIL = "admin@programoffice.example"
 
-_PROGRAMS = [
-    {"piid": "W56HZV-24-C-0101", "program": "Ground Vehicle Sustainment"},
-    {"piid": "N00024-25-D-0042", "program": "Surface Combat Systems Support"},
-]
-_POC = {
-    "name": "Jordan Lee",
-    "title": "Compliance Manager",
-    "email": "jordan.lee@example.com",
-    "phone": "+1 555 0100",
-}
+# The demo's answers, by question id of the default definition, beside it.
+DEMO_ANSWERS = DEFAULT_DEFINITION.with_suffix(".demo.json")
 
 
-def _org_answers(
-    name: str, uei: str, cage: str, screening: dict[str, str]
-) -> dict[str, Any]:
-    return {
-        "A1": name,
-        "A2": uei,
-        "A3": [cage],
-        "A4": "enterprise",
-        "A5": ["prime"],
-        "A6": _PROGRAMS,
-        "A7": "secret",
-        **screening,
-        "B6": ["procurement_records", "software_inventory", "cloud_billing"],
-        "F1": _POC,
-        "F2": "Alex Morgan, Vice President, Contracts",
-    }
-
-
-def _use(name: str, **answers: Any) -> dict[str, Any]:
-    base = {
-        "D1": name,
-        "D5": [_PROGRAMS[0]["piid"]],
-        "D6": "contract_performance",
-        "D7": "no",
-        "D9": ["proprietary"],
-        "D10": "production_limited",
-        "D11": "human_review",
-        "D18": "no",
-    }
-    return {**base, **answers}
-
-
-_NORTHWIND_USES = [
-    _use(
-        "Intelligence report summarisation on a SECRET enclave",
-        D2="cloud_platform",
-        D2a=1,
-        D3="Amazon Bedrock (GovCloud)",
-        D4="intelligence_isr",
-        D7="yes",
-        D8="secret",
-        D9=["classified"],
-        D12="material",
-        D13="level_2",
-        D14=120,
-        D15="450000",
-        D16="highly_complex",
-        D16a=["reaccreditation"],
-        D17="yes_identified",
-        D17a="An open-weight model on accredited hardware",
-        D6="contract_performance",
-    ),
-    _use(
-        "Coding assistant for business applications",
-        D2="embedded",
-        D3="A commercial coding-assistant SaaS",
-        D4="software_engineering",
-        D8="commercial",
-        D12="low",
-        D13="level_4",
-        D14=14,
-        D15="5000",
-        D16="easy",
-        D17="yes_tested",
-        D17a="Another vendor's coding assistant",
-        D6="internal",
-    ),
-    _use(
-        "Maintenance-planning assistant in delivered support software",
-        D2="direct",
-        D4="embedded_in_product",
-        D6="deliverable",
-        D7="yes",
-        D8="cui",
-        D9=["cui_cdi", "export_controlled"],
-        D10="fielded_system",
-        D12="full",
-        D13="level_1",
-        D14="unknown",
-        D15="unknown",
-        D16="not_substitutable",
-        D16a=["rebuild_artefacts", "reaccreditation"],
-        D17="no",
-        D18="task_blocked",
-        D18a="Refusals on some maintenance-procedure questions.",
-    ),
-]
-
-# (name, UEI, CAGE, email domain, status, screening answers, uses, extra answers)
-ORGANISATIONS: list[dict[str, Any]] = [
-    {
-        "name": "Northwind Defense Systems LLC",
-        "uei": "NWD3F5YSTM12",
-        "cage": "1NWD5",
-        "domain": "northwind.example",
-        "status": Response.Status.SUBMITTED,
-        "screening": {"B1": "yes", "B2": "yes", "B3": "yes", "B4": "no", "B5": "yes"},
-        "extra": {
-            "C1": ["api_payg"],
-            "C2": "120000",
-            "E1": "in_preparation",
-            "E1a": "2027-06-30",
-            "E2": "complete",
-            "E3": "300000",
-            "F3": "yes",
-        },
-        "uses": _NORTHWIND_USES,
-    },
-    {
-        "name": "Bluefin Analytics Inc.",
-        "uei": "BLF7NANLYT34",
-        "cage": "2BLF7",
-        "domain": "bluefin.example",
-        "status": Response.Status.IN_PROGRESS,
-        "screening": {"B1": "no", "B2": "yes", "B3": "unknown"},
-        "extra": {},
-        "uses": [
-            _use(
-                "Proposal drafting through our cloud account",
-                D2="cloud_platform",
-                D3="Google Cloud Vertex AI",
-                D4="proposal_communications",
-                D8="commercial",
-                D12="material",
-                D13="level_3",
-            ),
-        ],
-    },
-    {
-        "name": "Cedar Ridge Manufacturing Co.",
-        "uei": "CDR9MFG5WRK6",
-        "cage": "3CDR9",
-        "domain": "cedarridge.example",
-        "status": Response.Status.SUBMITTED,
-        "screening": {"B1": "no", "B2": "no", "B3": "no", "B4": "no", "B5": "no"},
-        "extra": {"F3": "yes"},
-        "uses": [],
-    },
-    {
-        "name": "Harbor Point Logistics Inc.",
-        "uei": "HPL4G5TCS7A8",
-        "cage": "4HPL4",
-        "domain": "harborpoint.example",
-        "status": Response.Status.SUBMITTED,
-        "screening": {
-            "B1": "no",
-            "B2": "unknown",
-            "B3": "unknown",
-            "B4": "unknown",
-            "B5": "no",
-        },
-        "extra": {"E1": "no", "E2": "partial", "E2a": 40, "F3": "yes"},
-        "uses": [],
-    },
-    {
-        "name": "Summit Ridge Engineering Ltd.",
-        "uei": "SMT6RDGE8NG9",
-        "cage": "5SMT6",
-        "domain": "summitridge.example",
-        "status": Response.Status.INVITED,
-        "screening": None,
-        "extra": {},
-        "uses": [],
-    },
-]
+def organisations() -> list[dict[str, Any]]:
+    """The demo contractors: name, UEI, CAGE, email domain, status, answers and uses
+    (answers None for one that has not opened its invitation)."""
+    return json.loads(DEMO_ANSWERS.read_text(encoding="utf-8"))["organisations"]
 
 
 def seed(password: str) -> list[tuple[str, str]]:
@@ -234,7 +66,7 @@ def seed(password: str) -> list[tuple[str, str]]:
             ),
         ]
         campaign.reviewers.add(User.objects.get(email=REVIEWER_EMAIL))
-        for spec in ORGANISATIONS:
+        for spec in organisations():
             logins += _organisation(campaign, spec, password)
     return logins
 
@@ -301,17 +133,14 @@ def _organisation(
     response, created = Response.objects.get_or_create(
         campaign=campaign, organisation=org
     )
-    if created and spec["screening"] is not None:
+    if created and spec["answers"] is not None:
         _fill(response, spec, User.objects.get(email=f"signatory@{spec['domain']}"))
     return logins
 
 
 def _fill(response: Response, spec: dict[str, Any], signatory: User) -> None:
     now = timezone.now()
-    response.answers = {
-        **_org_answers(spec["name"], spec["uei"], spec["cage"], spec["screening"]),
-        **spec["extra"],
-    }
+    response.answers = spec["answers"]
     questionnaire = response.campaign.questionnaire.parsed
     uses = []
     for position, answers in enumerate(spec["uses"], start=1):

@@ -20,7 +20,6 @@ from django.db import transaction
 
 from survey import questionnaire as qn
 from survey.models import (
-    USE_COLUMNS,
     Campaign,
     Contract,
     IntermediaryAlias,
@@ -177,10 +176,6 @@ def generate(
     q = campaign.questionnaire.parsed
     register = q.use_section
     answers_for = Answers(q, rng)
-    # The intermediary question of definition v1 (bindings come with the next
-    # campaign's issue); platforms are drawn from a pool to show the concentration.
-    intermediary_id = "D3"
-    policy_id = next(k for k, v in USE_COLUMNS.items() if v == "policy")
     start = Organisation.objects.count()
     total_uses = 0
     with transaction.atomic():
@@ -195,7 +190,6 @@ def generate(
                 batch,
                 signatory,
                 now,
-                (intermediary_id, policy_id),
             )
     return Generated(count, total_uses)
 
@@ -215,9 +209,12 @@ def _batch(
     numbers: range,
     signatory: User,
     now: datetime,
-    ids: tuple[str, str],
 ) -> int:
-    intermediary_id, policy_id = ids
+    # Platforms are drawn from a pool to show the concentration; most uses report no
+    # policy constraint.
+    intermediary_id = q.binding("intermediary")
+    policy_id = q.binding("policy")
+    unconstrained = sorted(q.flagged("unconstrained"))
     aliases = IntermediaryAlias.mapping()
     organisations = Organisation.objects.bulk_create(
         Organisation(
@@ -231,7 +228,12 @@ def _batch(
         status = _weighted(rng, STATUSES)
         route = _weighted(rng, ROUTES)
         answers: dict[str, Any] = {}
-        fixed = {**_screening(q, route, rng), "A1": org.legal_name, "A2": org.uei}
+        fixed = {
+            **_screening(q, route, rng),
+            q.binding("legal_name"): org.legal_name,
+            q.binding("uei"): org.uei,
+        }
+        fixed.pop("", None)
         for section in q.sections:
             if status == Response.Status.INVITED:
                 break  # nobody has answered an invitation yet
@@ -257,10 +259,10 @@ def _batch(
         ):
             for position in range(1, rng.choice([3, 4, 4, 5, 5, 6]) + 1):
                 fixed_use = {}
-                if rng.random() < 0.7:
+                if intermediary_id and rng.random() < 0.7:
                     fixed_use[intermediary_id] = rng.choice(PLATFORMS)
-                if rng.random() < 0.8:
-                    fixed_use[policy_id] = "no"  # most uses report no constraint
+                if unconstrained and rng.random() < 0.8:
+                    fixed_use[policy_id] = unconstrained[0]
                 use_answers = answers_for.fill(register, answers, fixed_use)
                 use = Use(response=response, position=position, answers=use_answers)
                 use.refresh_derived(q, answers, aliases=aliases)

@@ -44,23 +44,24 @@ def use_url(response: Response, use: Use) -> str:
     return reverse("survey-use", args=[response.uuid, use.uuid])
 
 
-# Question ids of definition v1 that the organisation's record answers (bindings come
-# with the next campaign's issue): legal name, UEI, CAGE codes.
-PREFILLED = {"A1": "legal_name", "A2": "uei", "A3": "cage_codes"}
+# Bindings that the organisation's record answers, each from its field of the same name.
+PREFILLED = ("legal_name", "uei", "cage_codes")
 
 
 def prefill(response: Response) -> dict[str, Any]:
     """Starting values from the organisation's record for questions not answered yet."""
     org = response.organisation
+    questionnaire = response.campaign.questionnaire.parsed
     values: dict[str, Any] = {}
-    for qid, attribute in PREFILLED.items():
-        value = getattr(org, attribute, "") or ""
-        if qid == "A3":
-            codes = value.replace(",", " ").split()
-            if codes:
-                values[qid] = codes
-        elif value:
-            values[qid] = value
+    for binding in PREFILLED:
+        question = questionnaire.bound(binding)
+        value = getattr(org, binding) or ""
+        if question is None or not value:
+            continue
+        # A text list (the CAGE codes) is kept as one comma- or space-separated field.
+        values[question.id] = (
+            value.replace(",", " ").split() if question.type == "text_list" else value
+        )
     return values
 
 
@@ -209,7 +210,7 @@ def use_row(
     questionnaire: qn.Questionnaire, response: Response, use: Use, index: int
 ) -> dict[str, Any]:
     vendor = response.campaign.vendor.name
-    channel = questionnaire.question("D2")
+    channel = questionnaire.bound("channel")
     missing = [
         m
         for m in questionnaire.missing_required(response.answers, [use.answers])
@@ -219,7 +220,7 @@ def use_row(
         "use": use,
         "number": index + 1,
         "name": use.name or _("Use %(number)s (no name yet)") % {"number": index + 1},
-        "channel": qn.display(channel, use.channel, vendor),
+        "channel": qn.display(channel, use.channel, vendor) if channel else "",
         "band": BAND_LABELS.get(use.band, use.band),
         "dri": use.dri,
         "missing": len(missing),

@@ -49,22 +49,94 @@ ROUTES = ("dependence", "no_dependence", "unresolved")
 ATTESTATION_KEYS = ("dependence", "no_dependence", "inquiry_incomplete")
 # Marker for "Unknown / not yet assessed" on numeric answers.
 UNKNOWN = "unknown"
-_ID_RE = re.compile(r"^[A-Z][0-9]*[a-z]?$")
+# Question ids are stable keys of the answers ("D13", "use.channel"); section ids go in URLs.
+_ID_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.]{0,39}$")
+_SECTION_ID_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,29}$")
 _VALUE_RE = re.compile(r"^[a-z0-9_]+$")
 
 _TOP_KEYS = {"format", "key", "version", "title", "banner", "routing", "attestation"}
+_TOP_KEYS |= {"checks"}
 _SECTION_KEYS = {"id", "title", "intro", "repeatable", "show_if", "min_items"}
 _SECTION_KEYS |= {"item_label", "questions"}
 _QUESTION_KEYS = {"id", "type", "label", "help", "required", "options", "options_from"}
 _QUESTION_KEYS |= {"show_if", "scores", "min", "max", "unit", "max_length", "pattern"}
-_QUESTION_KEYS |= {"pattern_message", "item_pattern", "subfields", "must_be"}
-_OPTION_KEYS = {"value", "label", "factor", "unknown"}
+_QUESTION_KEYS |= {"pattern_message", "item_pattern", "subfields", "must_be", "binds"}
+_OPTION_KEYS = {"value", "label", "factor", "unknown", "tier", "flag"}
+_CHECK_KEYS = {"warn_if", "unless_some_use", "for_each_use", "message"}
 _SUBFIELD_KEYS = {"id", "label", "required", "format", "pattern", "pattern_message"}
-_LEAF_OPS = {"equals", "not_equals", "in", "not_in", "includes"}
+_LEAF_OPS = {"equals", "not_equals", "in", "not_in", "includes", "excludes"}
+
+
+@dataclass(frozen=True)
+class Binding:
+    """A role the code gives a question, whatever the question's id."""
+
+    in_use_section: bool
+    types: frozenset[str]
+    required: bool = False
+
+
+def _use(*types: str, required: bool = False) -> Binding:
+    return Binding(True, frozenset(types), required)
+
+
+def _org(*types: str) -> Binding:
+    return Binding(False, frozenset(types))
+
+
+# What the code reads through `Questionnaire.bound(name)`: the organisation's record
+# prefills, the flags, the attestation's date, the campaign's signed attestation, and the
+# use columns that the figures count in the database. Every use has a name, a channel, a
+# criticality and a time and cost to transition: the report is about those.
+BINDINGS: Mapping[str, Binding] = {
+    "legal_name": _org("text"),
+    "uei": _org("text"),
+    "cage_codes": _org("text_list"),
+    "supplies_vendor": _org("yesno", "yesno_unknown"),
+    "transition_date": _org("date"),
+    "inquiry_status": _org("single"),
+    "signed_attestation": _org("file"),
+    "name": _use("text", required=True),
+    "channel": _use("single", required=True),
+    "criticality": _use("single", required=True),
+    "days": _use("int", required=True),
+    "cost": _use("currency", required=True),
+    "intermediary": _use("text"),
+    "function": _use("single"),
+    "programs": _use("multi"),
+    "relationship": _use("single"),
+    "nss": _use("yesno", "yesno_unknown"),
+    "classification": _use("single"),
+    "data": _use("multi"),
+    "stage": _use("single"),
+    "oversight": _use("single"),
+    "reliance": _use("single"),
+    "substitutability": _use("single"),
+    "alternative": _use("single"),
+    "policy": _use("single"),
+    "policy_detail": _use("text", "textarea"),
+}
+# An option flag, and the binding of the only question whose options may carry it.
+OPTION_FLAGS = {
+    "deliverable": "relationship",
+    "policy_friction": "policy",
+    "unconstrained": "policy",
+    "no_alternative": "alternative",
+}
 
 
 class DefinitionError(ValueError):
-    """A questionnaire definition is malformed; the message names where and why."""
+    """A questionnaire definition is malformed; the message names where and why.
+
+    `question`, `section` and `key` locate the fault for callers that show it on
+    their own terms (a workbook's sheet, row and column); "" where they do not apply.
+    """
+
+    def __init__(
+        self, message: str, question: str = "", section: str = "", key: str = ""
+    ) -> None:
+        super().__init__(message)
+        self.question, self.section, self.key = question, section, key
 
 
 @dataclass(frozen=True)
@@ -93,6 +165,8 @@ class Option:
     label: Text
     factor: float | None = None
     unknown: bool = False
+    tier: str = ""
+    flag: str = ""
 
 
 @dataclass(frozen=True)
@@ -116,6 +190,8 @@ class Condition:
             # An unanswered question satisfies no leaf, negative ones included: a follow-up
             # appears only once its trigger has been answered.
             return False
+        if self.op == "excludes":
+            return isinstance(answer, list) and self.values[0] not in answer
         if self.op in {"equals", "in"}:
             return answer in self.values
         return answer not in self.values
@@ -158,6 +234,7 @@ class Question:
     item_pattern: str = ""
     subfields: tuple[Subfield, ...] = ()
     must_be: str = ""
+    binds: str = ""
 
     def option(self, value: str) -> Option | None:
         return next((o for o in self.options if o.value == value), None)
@@ -202,6 +279,21 @@ class ContractLinks:
 
 
 @dataclass(frozen=True)
+class Check:
+    """A soft consistency check (spec §1): a warning before submission, never a blocker.
+
+    Organisation-level: warns when `warn_if` holds and no use satisfies
+    `unless_some_use` (when given). With `for_each_use`, `warn_if` is judged on each
+    use (with the organisation's answers) and warns about that use.
+    """
+
+    warn_if: Condition
+    message: Text
+    unless_some_use: Condition | None = None
+    for_each_use: bool = False
+
+
+@dataclass(frozen=True)
 class Questionnaire:
     key: str
     version: str
@@ -210,9 +302,11 @@ class Questionnaire:
     routing: Routing
     attestation: Mapping[str, Text]
     sections: tuple[Section, ...]
+    checks: tuple[Check, ...] = ()
     _by_id: Mapping[str, Question] = field(
         repr=False, compare=False, default_factory=dict
     )
+    _bound: Mapping[str, str] = field(repr=False, compare=False, default_factory=dict)
 
     @property
     def questions(self) -> tuple[Question, ...]:
@@ -223,6 +317,28 @@ class Questionnaire:
 
     def section(self, section_id: str) -> Section:
         return next(s for s in self.sections if s.id == section_id)
+
+    def bound(self, binding: str) -> Question | None:
+        """The question that plays `binding` (see BINDINGS), None if none does."""
+        qid = self._bound.get(binding)
+        return self._by_id[qid] if qid else None
+
+    def binding(self, binding: str) -> str:
+        """The id of the question that plays `binding`, "" if none does."""
+        return self._bound.get(binding, "")
+
+    def flagged(self, flag: str) -> frozenset[str]:
+        """The option values carrying `flag` (see OPTION_FLAGS) on its bound question."""
+        question = self.bound(OPTION_FLAGS[flag])
+        options = question.options if question else ()
+        return frozenset(o.value for o in options if o.flag == flag)
+
+    @property
+    def supply_tiers(self) -> dict[str, str]:
+        """Channel option → supply tier ("1", "2", "2+") where the definition gives one."""
+        channel = self.bound("channel")
+        options = channel.options if channel else ()
+        return {o.value: o.tier for o in options if o.tier}
 
     @property
     def use_section(self) -> Section | None:
@@ -524,9 +640,16 @@ class _Parser:
         self.source = source
         self.seen: dict[str, Question] = {}
         self.use_ids: set[str] = set()
+        self.bound: dict[str, str] = {}
 
-    def fail(self, where: str, problem: str) -> DefinitionError:
-        return DefinitionError(f"{self.source}: {where}: {problem}")
+    def fail(self, where: str, problem: str, key: str = "") -> DefinitionError:
+        kind, _, name = where.partition(" ")
+        return DefinitionError(
+            f"{self.source}: {where}: {problem}",
+            question=name.split(" ")[0] if kind == "question" else "",
+            section=name.split(" ")[0] if kind == "section" else "",
+            key=key,
+        )
 
     def questionnaire(self, data: Any) -> Questionnaire:
         if not isinstance(data, dict):
@@ -543,6 +666,7 @@ class _Parser:
         parsed = tuple(self.section(s, i) for i, s in enumerate(sections))
         if sum(s.repeatable for s in parsed) > 1:
             raise self.fail("top level", "at most one section can be repeatable")
+        self.check_bindings()
         return Questionnaire(
             key=data["key"],
             version=data["version"],
@@ -551,7 +675,9 @@ class _Parser:
             routing=self.routing(data.get("routing")),
             attestation=self.attestation(data.get("attestation")),
             sections=parsed,
+            checks=self.checks(data.get("checks", [])),
             _by_id=dict(self.seen),
+            _bound=dict(self.bound),
         )
 
     def section(self, data: Any, index: int) -> Section:
@@ -559,7 +685,7 @@ class _Parser:
         if not isinstance(data, dict):
             raise self.fail(where, "a section is an object")
         section_id = data.get("id")
-        if not isinstance(section_id, str) or not _ID_RE.match(section_id):
+        if not isinstance(section_id, str) or not _SECTION_ID_RE.match(section_id):
             raise self.fail(where, f"bad section id {section_id!r}")
         where = f"section {section_id}"
         self._keys(data, _SECTION_KEYS, where)
@@ -594,14 +720,17 @@ class _Parser:
         where = f"question {qid}"
         if not _ID_RE.match(qid):
             raise self.fail(
-                where, "ids are a capital letter, digits and one optional letter"
+                where,
+                "ids start with a letter, then letters, digits, '_' or '.' (40 at most)",
+                "id",
             )
         if qid in self.seen:
-            raise self.fail(where, "duplicate question id")
+            raise self.fail(where, "duplicate question id", "id")
         self._keys(data, _QUESTION_KEYS, where)
         qtype = data.get("type")
         if qtype not in QUESTION_TYPES:
-            raise self.fail(where, f"unknown type {qtype!r}")
+            raise self.fail(where, f"unknown type {qtype!r}", "type")
+        binds = self.binds(data, qtype, where, repeatable)
         question = Question(
             id=qid,
             type=qtype,
@@ -609,7 +738,7 @@ class _Parser:
             label=self.text(data.get("label"), f"{where} 'label'"),
             help=self.optional_text(data.get("help"), f"{where} 'help'"),
             required=self._bool(data, "required", where),
-            options=self.options(data, qtype, where),
+            options=self.options(data, qtype, where, binds),
             options_from=self.options_from(data, qtype, where, repeatable),
             show_if=self.condition(data.get("show_if"), where, repeatable),
             scores=self.scores(data, qtype, where),
@@ -624,14 +753,84 @@ class _Parser:
             item_pattern=self._pattern(data, "item_pattern", where, {"text_list"}),
             subfields=self.subfields(data, qtype, where),
             must_be=self._must_be(data, qtype, where),
+            binds=binds,
         )
+        if binds:
+            self.bound[binds] = qid
         self.seen[qid] = question
         if repeatable:
             self.use_ids.add(qid)
         return question
 
+    def binds(
+        self, data: dict[str, Any], qtype: str, where: str, repeatable: bool
+    ) -> str:
+        name = data.get("binds")
+        if name is None:
+            return ""
+        binding = BINDINGS.get(name) if isinstance(name, str) else None
+        if binding is None:
+            raise self.fail(where, f"unknown binding {name!r}", "binds")
+        if name in self.bound:
+            raise self.fail(
+                where, f"binding {name!r} is already on {self.bound[name]}", "binds"
+            )
+        if qtype not in binding.types:
+            types = " or ".join(sorted(binding.types))
+            raise self.fail(
+                where, f"binding {name!r} needs a {types} question", "binds"
+            )
+        if binding.in_use_section != repeatable:
+            place = "inside" if binding.in_use_section else "outside"
+            raise self.fail(
+                where,
+                f"binding {name!r} belongs to a question {place} the repeatable section",
+                "binds",
+            )
+        return name
+
+    def check_bindings(self) -> None:
+        if not self.use_ids:
+            return  # a questionnaire without a use register binds no use columns
+        for name, binding in BINDINGS.items():
+            if binding.required and name not in self.bound:
+                types = " or ".join(sorted(binding.types))
+                raise DefinitionError(
+                    f"{self.source}: bindings: no question binds {name!r} "
+                    f"(required, a {types} question of the repeatable section)",
+                    key="binds",
+                )
+
+    def checks(self, data: Any) -> tuple[Check, ...]:
+        if not isinstance(data, list):
+            raise self.fail("checks", "'checks' is a list of objects")
+        checks = []
+        for index, item in enumerate(data):
+            where = f"check #{index + 1}"
+            if not isinstance(item, dict):
+                raise self.fail(where, "a check is an object")
+            self._keys(item, _CHECK_KEYS, where)
+            each = self._bool(item, "for_each_use", where)
+            if "warn_if" not in item:
+                raise self.fail(where, "a check needs 'warn_if'", "warn_if")
+            if each and "unless_some_use" in item:
+                raise self.fail(
+                    where, "'unless_some_use' is for organisation-level checks"
+                )
+            checks.append(
+                Check(
+                    warn_if=self.condition(item["warn_if"], where, repeatable=each),
+                    unless_some_use=self.condition(
+                        item.get("unless_some_use"), where, repeatable=True
+                    ),
+                    for_each_use=each,
+                    message=self.text(item.get("message"), f"{where} 'message'"),
+                )
+            )
+        return tuple(checks)
+
     def options(
-        self, data: dict[str, Any], qtype: str, where: str
+        self, data: dict[str, Any], qtype: str, where: str, binds: str
     ) -> tuple[Option, ...]:
         raw = data.get("options")
         if qtype in FIXED_OPTIONS:
@@ -673,9 +872,36 @@ class _Parser:
                     ),
                     factor=factor,
                     unknown=self._bool(item, "unknown", f"{where} option {value!r}"),
+                    tier=self._tier(item, where, binds),
+                    flag=self._flag(item, where, binds),
                 )
             )
         return tuple(options)
+
+    def _tier(self, item: dict[str, Any], where: str, binds: str) -> str:
+        tier = item.get("tier")
+        if tier is None:
+            return ""
+        if binds != "channel":
+            raise self.fail(where, "only the channel question's options have a 'tier'")
+        if not isinstance(tier, str) or not 0 < len(tier) <= 10:
+            raise self.fail(where, "'tier' is a short text such as \"2+\"")
+        return tier
+
+    def _flag(self, item: dict[str, Any], where: str, binds: str) -> str:
+        flag = item.get("flag")
+        if flag is None:
+            return ""
+        if flag not in OPTION_FLAGS:
+            raise self.fail(where, f"unknown option flag {flag!r}", "flag")
+        if OPTION_FLAGS[flag] != binds:
+            raise self.fail(
+                where,
+                f"flag {flag!r} goes on the options of the question bound to "
+                f"{OPTION_FLAGS[flag]!r}",
+                "flag",
+            )
+        return flag
 
     def options_from(
         self, data: dict[str, Any], qtype: str, where: str, repeatable: bool
@@ -705,13 +931,15 @@ class _Parser:
                 )
             return factor
         if factor not in OPTION_FACTORS:
-            raise self.fail(where, f"unknown scoring factor {factor!r}")
+            raise self.fail(where, f"unknown scoring factor {factor!r}", "scores")
         if qtype not in CHOICE_TYPES or not data.get("options"):
             raise self.fail(where, f"factor {factor} needs a question with options")
         for option in data["options"]:
             if option.get("factor") is None:
                 raise self.fail(
-                    where, f"scored option {option.get('value')!r} has no 'factor'"
+                    where,
+                    f"scored option {option.get('value')!r} has no 'factor'",
+                    "factor",
                 )
         return factor
 
@@ -842,7 +1070,9 @@ class _Parser:
         target = self.seen.get(qid) if isinstance(qid, str) else None
         if target is None:
             raise self.fail(
-                where, f"{what} refers to {qid!r}, which is missing or comes later"
+                where,
+                f"{what} refers to {qid!r}, which is missing or comes later",
+                "options_from" if what == "'options_from'" else "show_if",
             )
         if qid in self.use_ids and not repeatable:
             raise self.fail(

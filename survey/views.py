@@ -589,7 +589,10 @@ def review(request: HttpRequest, response_uuid: Any) -> HttpResponse:
     org = context["org_answers"]
     context["warnings"] = (
         soft_checks(
-            org, [questionnaire.visible_use_answers(u.answers, org) for u in items]
+            questionnaire,
+            org,
+            [questionnaire.visible_use_answers(u.answers, org) for u in items],
+            response.campaign.vendor.name,
         )
         if response.route == "dependence"
         else []

@@ -117,3 +117,48 @@ class ContractsAndAttestedUsesMigrationTests(TransactionTestCase):
             ),
             {"Amazon Bedrock"},
         )
+
+
+class DefinitionBindingsMigrationTests(TransactionTestCase):
+    """A v1 definition stored before bindings gets them, and matches the file again."""
+
+    before = [("survey", "0016_comment_answered")]
+    after = [("survey", "0017_definition_bindings")]
+
+    def tearDown(self) -> None:
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate(executor.loader.graph.leaf_nodes())
+
+    def test_stored_v1_gets_the_bindings_of_the_file(self) -> None:
+        from survey.models import QuestionnaireVersion
+
+        executor = MigrationExecutor(connection)
+        executor.migrate(self.before)
+        old = executor.loader.project_state(self.before).apps
+        definition = read_file(DEFAULT_DEFINITION)
+        # As stored before this change: no binds, tiers, flags or checks.
+        del definition["checks"]
+        for section in definition["sections"]:
+            for question in section["questions"]:
+                question.pop("binds", None)
+                for option in question.get("options", []):
+                    option.pop("tier", None)
+                    option.pop("flag", None)
+        old.get_model("survey", "QuestionnaireVersion").objects.create(
+            key=definition["key"],
+            version=definition["version"],
+            title="v1",
+            digest="0" * 64,
+            definition=definition,
+        )
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate(self.after)
+        stored = QuestionnaireVersion.objects.get()
+        self.assertEqual(stored.definition, read_file(DEFAULT_DEFINITION))
+        # The file now loads as that same version instead of clashing with it.
+        self.assertEqual(
+            QuestionnaireVersion.objects.get_or_load(DEFAULT_DEFINITION), stored
+        )
+        self.assertEqual(stored.parsed.binding("channel"), "D2")

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import ast
 import copy
 import json
 import re
@@ -317,6 +318,110 @@ class BrokenDefinitionTests(SimpleTestCase):
         with self.assertRaises(qn.DefinitionError) as caught:
             qn.load_file(Path("/nonexistent/questionnaire.json"))
         self.assertIn("/nonexistent/questionnaire.json", str(caught.exception))
+
+
+class BindingTests(SimpleTestCase):
+    """The code reaches questions through the definition's bindings, checked at load."""
+
+    def assert_error(self, data: dict[str, Any], *fragments: str) -> qn.DefinitionError:
+        with self.assertRaises(qn.DefinitionError) as caught:
+            qn.parse(data, source="bound.json")
+        message = str(caught.exception)
+        self.assertTrue(message.startswith("bound.json: "), message)
+        for fragment in fragments:
+            self.assertIn(fragment, message)
+        return caught.exception
+
+    def setUp(self) -> None:
+        self.data = default_data()
+
+    def test_the_default_binds_every_role_the_code_reads(self) -> None:
+        parsed = qn.parse(self.data)
+        self.assertEqual(set(parsed._bound), set(qn.BINDINGS))
+        self.assertEqual(parsed.bound("channel").id, "D2")
+        self.assertEqual(parsed.binding("transition_date"), "E1a")
+        self.assertEqual(parsed.binding("nowhere"), "")
+        self.assertEqual(
+            parsed.supply_tiers,
+            {
+                "direct": "1",
+                "cloud_platform": "2",
+                "embedded": "2+",
+                "subcontractor": "2+",
+            },
+        )
+        self.assertEqual(
+            parsed.flagged("policy_friction"),
+            {"task_blocked", "contractual_restriction"},
+        )
+        self.assertEqual(parsed.flagged("unconstrained"), {"no"})
+
+    def test_a_missing_required_binding_names_the_file_and_the_binding(self) -> None:
+        del question(self.data, "D13")["binds"]
+        error = self.assert_error(
+            self.data, "bindings", "no question binds 'criticality'", "single"
+        )
+        self.assertEqual(error.key, "binds")
+
+    def test_a_binding_on_the_wrong_type(self) -> None:
+        question(self.data, "D1")["binds"] = "days"
+        del question(self.data, "D14")["binds"]
+        error = self.assert_error(
+            self.data, "question D1", "binding 'days' needs a int question"
+        )
+        self.assertEqual((error.question, error.key), ("D1", "binds"))
+
+    def test_a_use_binding_outside_the_use_section(self) -> None:
+        question(self.data, "A4a")["binds"] = "intermediary"
+        del question(self.data, "D3")["binds"]
+        self.assert_error(self.data, "question A4a", "inside the repeatable section")
+
+    def test_a_binding_twice(self) -> None:
+        question(self.data, "D2b")["binds"] = "intermediary"
+        self.assert_error(
+            self.data, "question D3", "binding 'intermediary' is already on D2b"
+        )
+
+    def test_an_unknown_binding(self) -> None:
+        question(self.data, "A4a")["binds"] = "colour"
+        self.assert_error(self.data, "question A4a", "unknown binding 'colour'")
+
+    def test_option_flags_and_tiers_go_on_their_bound_question(self) -> None:
+        question(self.data, "D4")["options"][0]["flag"] = "deliverable"
+        self.assert_error(self.data, "question D4", "question bound to 'relationship'")
+        self.data = default_data()
+        question(self.data, "D4")["options"][0]["tier"] = "2"
+        self.assert_error(self.data, "question D4", "channel question")
+
+    def test_checks_are_conditions_on_known_questions(self) -> None:
+        self.data["checks"][0]["warn_if"] = {"question": "Z1", "equals": "yes"}
+        self.assert_error(self.data, "check #1", "'Z1', which is missing")
+        self.data = default_data()
+        self.data["checks"][0]["warn_if"] = {"question": "D2", "equals": "direct"}
+        self.assert_error(self.data, "check #1", "inside the repeatable section")
+
+    def test_no_question_id_is_written_into_the_code(self) -> None:
+        """Every string constant of survey/ (migrations aside) that equals the id of a
+        question of a shipped definition: the code must reach it through a binding."""
+        ids = {
+            q["id"]
+            for path in DEFAULT_DEFINITION.parent.glob("*.json")
+            if not path.name.endswith(".demo.json")
+            for s in json.loads(path.read_text())["sections"]
+            for q in s["questions"]
+        }
+        self.assertIn("E1a", ids)
+        found = []
+        package = DEFAULT_DEFINITION.parent.parent
+        for path in sorted(package.rglob("*.py")):
+            if "migrations" in path.parts:
+                continue
+            for node in ast.walk(ast.parse(path.read_text(), str(path))):
+                if isinstance(node, ast.Constant) and node.value in ids:
+                    found.append(
+                        f"{path.relative_to(package)}:{node.lineno} {node.value}"
+                    )
+        self.assertEqual(found, [])
 
 
 class LoadQuestionnaireCommandTests(TestCase):

@@ -17,9 +17,9 @@ from django.utils.translation import gettext as _
 
 from survey import analytics, charts
 from survey.analytics import Filter
-from survey.analytics.totals import CROSSTAB_TITLES, DATA_CATEGORIES
+from survey.analytics.totals import CROSSTAB_TITLES
 from survey.deadlines import describe
-from survey.models import USE_COLUMNS, Campaign, Response
+from survey.models import Campaign, Response
 from survey.pages import BAND_LABELS
 from survey.progress import countdown
 
@@ -42,17 +42,8 @@ class Cell:
 
 
 def option_labels(campaign: Campaign, column: str) -> dict[str, str]:
-    """Code → label of the use question stored in `column` (channel, classification)."""
-    questionnaire = campaign.questionnaire.parsed
-    qid = (
-        DATA_CATEGORIES
-        if column == "data"
-        else next((q for q, name in USE_COLUMNS.items() if name == column), "")
-    )
-    section = questionnaire.use_section
-    question = next(
-        (q for q in (section.questions if section else ()) if q.id == qid), None
-    )
+    """Code → label of the use question bound to `column` (channel, classification)."""
+    question = campaign.questionnaire.parsed.bound(column)
     vendor = campaign.vendor.name
     return (
         {o.value: o.label.render(vendor) for o in question.options} if question else {}

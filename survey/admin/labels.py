@@ -17,7 +17,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from survey import questionnaire as qn
-from survey.models import USE_COLUMNS, QuestionnaireVersion
+from survey.models import QuestionnaireVersion
 from survey.pages import BAND_LABELS
 
 # Factor columns, with what each letter stands for (spec §2.2).
@@ -99,10 +99,15 @@ def option(version_id: int, vendor: str, qid: str, code: str) -> str:
     return labels.get(qid, {}).get(code, code)
 
 
+@lru_cache(maxsize=64)
+def _binding(version_id: int, name: str) -> str:
+    return QuestionnaireVersion.objects.get(pk=version_id).parsed.binding(name)
+
+
 def column(use: Any, name: str) -> str:
     """The label of the code a use stores in one of its columns (channel, ...)."""
-    qid = next(q for q, c in USE_COLUMNS.items() if c == name)
     campaign = use.response.campaign
+    qid = _binding(campaign.questionnaire_id, name)
     return option(
         campaign.questionnaire_id, campaign.vendor.name, qid, getattr(use, name)
     )

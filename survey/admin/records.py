@@ -22,6 +22,7 @@ from survey.models import (
     AuditEvent,
     Contract,
     IntermediaryAlias,
+    QuestionnaireVersion,
     ReminderSent,
     Response,
     ReviewComment,
@@ -201,7 +202,13 @@ class PolicyFilter(admin.SimpleListFilter):
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Use]) -> Any:
         if self.value() == "listed":
-            return queryset.exclude(policy__in=("", "no"))
+            # The list may span campaigns: "no constraint" as any stored version says it.
+            unconstrained = {
+                code
+                for version in QuestionnaireVersion.objects.all()
+                for code in version.parsed.flagged("unconstrained")
+            }
+            return queryset.exclude(policy__in=("", *unconstrained))
         return queryset
 
 

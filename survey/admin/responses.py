@@ -30,7 +30,7 @@ from survey.admin import exports as exports_admin
 from survey.admin import labels
 from survey.admin.review import SIMPLE_VERBS, ReviewMixin, local_time
 from survey.admin.scoping import CampaignScopedAdmin
-from survey.analytics.lists import INQUIRY_STATUS
+from survey.analytics.lists import inquiry_status_is
 from survey.analytics.sources import Filter, counted_uses
 from survey.models import AuditEvent, Campaign, Response, Submission, Use
 from survey.pages import BAND_LABELS
@@ -186,8 +186,8 @@ class AttestedFilter(admin.SimpleListFilter):
         latest = Submission.objects.filter(latest=True)
         kind, _sep, tier = value.partition(":")
         if kind == "inquiry":  # the supplier inquiry's status as submitted
-            inquiry = {f"answers__{INQUIRY_STATUS}": tier}
-            return counted.filter(pk__in=latest.filter(**inquiry).values("response"))
+            inquiry = latest.filter(inquiry_status_is(tier))
+            return counted.filter(pk__in=inquiry.values("response"))
         if kind == "tier":  # the computed tier as submitted
             return counted.filter(pk__in=latest.filter(tier=tier).values("response"))
         if kind == "band":  # the tier that counts: an override, else as submitted
@@ -201,7 +201,7 @@ class AttestedFilter(admin.SimpleListFilter):
     def live(self, rows: QuerySet[Response], value: str) -> QuerySet[Response]:
         kind, _sep, tier = value.partition(":")
         if kind == "inquiry":
-            return rows.filter(**{f"answers__{INQUIRY_STATUS}": tier})
+            return rows.filter(inquiry_status_is(tier))
         if kind == "tier":
             return rows.filter(tier=tier)
         if kind == "band":

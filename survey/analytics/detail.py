@@ -11,9 +11,8 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.db.models import Count, Q, Sum
-from django.db.models.fields.json import KeyTextTransform
 
-from survey.analytics.lists import _USE_ROW, UseRow, _follow_up
+from survey.analytics.lists import _USE_ROW, UseRow
 from survey.analytics.sources import (
     HIGH_RISK,
     Filter,
@@ -21,12 +20,10 @@ from survey.analytics.sources import (
     counted_uses,
     platform,
 )
-from survey.analytics.totals import CROSSTABS
+from survey.analytics.totals import CROSSTABS, answer_text, policy_listed
 from survey.models import Campaign, Response
 
 CHUNK = 2000
-# Question id of definition v1 read from the JSON answers: the programs a use supports.
-USE_PROGRAMS = "D5"
 
 
 def _programs(text: str | None) -> str:
@@ -44,7 +41,7 @@ def each_high_risk_use(
     rows = (
         counted_uses(campaign, flt)
         .filter(band__in=HIGH_RISK)
-        .annotate(_programs=KeyTextTransform(USE_PROGRAMS, "answers"))
+        .annotate(_programs=answer_text(campaign.questionnaire.parsed, "programs"))
         .order_by("-dri", "response__organisation__legal_name", "position")
         .values_list(*_USE_ROW, "_programs")
     )
@@ -56,12 +53,13 @@ def each_policy_constraint(
     campaign: Campaign, flt: Filter
 ) -> Iterator[tuple[UseRow, str, str]]:
     """Every use with a policy constraint (D18 ≠ No), with its D18a text."""
+    questionnaire = campaign.questionnaire.parsed
     rows = (
         counted_uses(campaign, flt)
-        .exclude(policy__in=("", "no"))
+        .filter(policy_listed(questionnaire))
         .annotate(
-            _programs=KeyTextTransform(USE_PROGRAMS, "answers"),
-            _text=KeyTextTransform(_follow_up(campaign, "policy"), "answers"),
+            _programs=answer_text(questionnaire, "programs"),
+            _text=answer_text(questionnaire, "policy_detail"),
         )
         .order_by("response__organisation__legal_name", "position")
         .values_list(*_USE_ROW, "_programs", "_text")

@@ -11,7 +11,6 @@ from decimal import Decimal
 
 from django.db import connection
 from django.db.models import Case, Count, F, Min, Q, When
-from django.db.models.fields.json import KeyTextTransform
 
 from survey.analytics.sources import (
     BANDS,
@@ -22,9 +21,9 @@ from survey.analytics.sources import (
 )
 from survey.analytics.totals import (
     CROSSTABS,
-    DATA_CATEGORIES,
     USE_FLAGS,
     Totals,
+    answer_text,
     options,
     scan,
 )
@@ -311,7 +310,7 @@ def crosstabs(campaign: Campaign, flt: Filter) -> tuple[CrossTab, ...]:
     for group in uses.values(*columns).annotate(n=Count("pk")):
         for row, column in CROSSTABS:
             cells[(row, group[row], column, group[column])] += group["n"]
-    data = uses.annotate(_data=KeyTextTransform(DATA_CATEGORIES, "answers"))
+    data = uses.annotate(_data=answer_text(campaign.questionnaire.parsed, "data"))
     for band, text, n in (
         data.values("band", "_data")
         .annotate(n=Count("pk"))

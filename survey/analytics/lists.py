@@ -6,19 +6,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import CharField, Count, Value
-from django.db.models.fields.json import KeyTextTransform
+from django.db.models import CharField, Count, Q, Value
 from django.db.models.functions import Coalesce
 
 from survey.analytics.figures import Status, Tally, status
 from survey.analytics.sources import HIGH_RISK, Filter, counted_scores, counted_uses
-from survey.analytics.totals import Totals, scan
-from survey.models import USE_COLUMNS, Campaign
+from survey.analytics.totals import Totals, answer_text, policy_listed, scan
+from survey.models import Campaign, QuestionnaireVersion
 
 TOP_HIGH_RISK = 20
-# Question id of definition v1 read from the JSON answers (bindings come with the next
-# campaign's issue): the supplier-inquiry status.
-INQUIRY_STATUS = "E2"
 
 
 @dataclass(frozen=True)
@@ -87,28 +83,27 @@ def policy_constraints(
 ) -> tuple[PolicyRow, ...]:
     """The uses with a policy constraint (D18 ≠ No), with its explanation (one query);
     all of them, or the first `limit` by contractor."""
+    questionnaire = campaign.questionnaire.parsed
     rows = (
         counted_uses(campaign, flt)
-        .exclude(policy__in=("", "no"))
-        .annotate(_text=KeyTextTransform(_follow_up(campaign, "policy"), "answers"))
+        .filter(policy_listed(questionnaire))
+        .annotate(_text=answer_text(questionnaire, "policy_detail"))
         .order_by("response__organisation__legal_name", "position")
         .values_list(*_USE_ROW, "_text")
     )
     return tuple(PolicyRow(UseRow(*row[:-1]), row[-1] or "") for row in rows[:limit])
 
 
-def _follow_up(campaign: Campaign, column: str) -> str:
-    """The use question shown by the answer stored in `column` (D18 → D18a)."""
-    source = next(qid for qid, name in USE_COLUMNS.items() if name == column)
-    section = campaign.questionnaire.parsed.use_section
-    return next(
-        (
-            q.id
-            for q in (section.questions if section else ())
-            if q.show_if is not None and q.show_if.question == source
-        ),
-        "",
-    )
+def inquiry_status_is(code: str) -> Q:
+    """Answers whose supplier-inquiry status is `code`, whichever question of
+    whichever stored questionnaire version is bound to it."""
+    ids = {
+        v.parsed.binding("inquiry_status") for v in QuestionnaireVersion.objects.all()
+    }
+    condition = Q(pk__in=[])
+    for qid in sorted(ids - {""}):
+        condition |= Q(**{f"answers__{qid}": code})
+    return condition
 
 
 @dataclass(frozen=True)
@@ -135,7 +130,7 @@ def data_quality(
         counted_scores(campaign, flt)
         .annotate(
             _e2=Coalesce(
-                KeyTextTransform(INQUIRY_STATUS, "answers"),
+                answer_text(campaign.questionnaire.parsed, "inquiry_status"),
                 Value(""),
                 output_field=CharField(),
             )

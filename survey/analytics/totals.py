@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Max, Q, Sum
+from django.db.models import CharField, Count, Max, Q, Sum, Value
 from django.db.models.fields.json import KeyTextTransform
 from django.utils.translation import gettext_lazy
 
@@ -18,19 +18,14 @@ from survey.analytics.sources import (
     counted_scores,
     counted_uses,
 )
-from survey.models import USE_COLUMNS, Campaign
-from survey.questionnaire import FIXED_OPTIONS
+from survey.models import Campaign
+from survey.questionnaire import FIXED_OPTIONS, Questionnaire
 from survey.scoring import Band
 
 TRANSITION_BUCKETS = ((30, "≤30"), (90, "31–90"), (180, "91–180"), (365, "181–365"))
 BUCKET_KEYS = (*(key for _high, key in TRANSITION_BUCKETS), ">365", "unknown")
 READINESS_DAYS = (30, 60, 90, 180, 365)
 USE_FLAGS = ("nss", "classified", "deliverable", "policy_friction", "assumed")
-# Question ids of definition v1 read from the JSON answers (bindings come with the next
-# campaign's issue): the supplier inquiry's expected completion date, and the data
-# categories of a use (a multiple choice, so not a column).
-INQUIRY_DATE = "E1a"
-DATA_CATEGORIES = "D9"
 # Cross-tabulations of spec §3: a use column by another (By classification, By function).
 CROSSTABS = (
     ("classification", "band"),
@@ -67,18 +62,10 @@ def _buckets(prefix: str, extra: Q) -> dict[str, Count]:
 
 
 def options(campaign: Campaign, column: str) -> tuple[str, ...]:
-    """The option codes of the use question stored in `column` (or D9's)."""
+    """The option codes of the use question bound to `column` (channel, data, ...)."""
     if column == "band":
         return BANDS
-    qid = (
-        DATA_CATEGORIES
-        if column == "data"
-        else next((q for q, name in USE_COLUMNS.items() if name == column), "")
-    )
-    section = campaign.questionnaire.parsed.use_section
-    question = (
-        next((q for q in section.questions if q.id == qid), None) if section else None
-    )
+    question = campaign.questionnaire.parsed.bound(column)
     if question is None:
         return ()
     if question.type in FIXED_OPTIONS:
@@ -110,11 +97,24 @@ def _use_aggregates(campaign: Campaign) -> dict[str, Any]:
             f"unknown_{b}": Count("pk", filter=Q(band=b, cost__isnull=True))
             for b in BANDS
         },
-        "policy_listed": Count("pk", filter=~Q(policy__in=("", "no"))),
+        "policy_listed": Count(
+            "pk", filter=policy_listed(campaign.questionnaire.parsed)
+        ),
     }
 
 
-def _score_aggregates() -> dict[str, Any]:
+def answer_text(questionnaire: Questionnaire, binding: str) -> Any:
+    """The JSON answer to the question bound to `binding`, as text (NULL if unbound)."""
+    qid = questionnaire.binding(binding)
+    return KeyTextTransform(qid, "answers") if qid else Value(None, CharField())
+
+
+def policy_listed(questionnaire: Questionnaire) -> Q:
+    """The uses reporting a policy constraint: a policy answer not flagged as none."""
+    return ~Q(policy__in=("", *questionnaire.flagged("unconstrained")))
+
+
+def _score_aggregates(questionnaire: Questionnaire) -> dict[str, Any]:
     dependence = Q(route="dependence")
     return {
         "contractors": Count("pk"),
@@ -131,7 +131,7 @@ def _score_aggregates() -> dict[str, Any]:
         **{f"e_{t}": Count("pk", filter=Q(effective_tier=t)) for t in TIERS},
         # ISO dates sort as text, so the latest is the largest.
         "latest_inquiry": Max(
-            KeyTextTransform(INQUIRY_DATE, "answers"), filter=dependence
+            answer_text(questionnaire, "transition_date"), filter=dependence
         ),
     }
 
@@ -140,5 +140,7 @@ def scan(campaign: Campaign, flt: Filter) -> Totals:
     """Two queries, whatever the campaign's size."""
     return Totals(
         uses=counted_uses(campaign, flt).aggregate(**_use_aggregates(campaign)),
-        scores=counted_scores(campaign, flt).aggregate(**_score_aggregates()),
+        scores=counted_scores(campaign, flt).aggregate(
+            **_score_aggregates(campaign.questionnaire.parsed)
+        ),
     )

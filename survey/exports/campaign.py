@@ -30,7 +30,7 @@ from survey.deadlines import zone_label
 from survey.exports.cells import DATETIME, MONEY, Book, Column, Sheet, naive_utc
 from survey.exports.columns import fields_for
 from survey.exports.csvzip import CsvBook
-from survey.models import USE_COLUMNS, Campaign, Response, Use
+from survey.models import Campaign, Response, Use
 from survey.pages import BAND_LABELS
 
 CHUNK = 2000
@@ -175,11 +175,7 @@ class _Writer:
         return mapping.get(code, code) if code else ""
 
     def option_labels(self, column: str) -> dict[str, str]:
-        qid = "D9" if column == "data" else _qid(column)
-        section = self.questionnaire.use_section
-        question = next(
-            (q for q in (section.questions if section else ()) if q.id == qid), None
-        )
+        question = self.questionnaire.bound(column)
         if column in ("band",):
             return self.band
         if question is None:
@@ -311,23 +307,24 @@ class _Writer:
         self.finish(sheet)
         ws = sheet.ws
         charts = [
-            (_("Uses by band"), bands_start, bands_end, BarChart, "E2"),
+            (_("Uses by band"), bands_start, bands_end, BarChart, 2),
             (
                 _("Contractors by dependency type"),
                 dependency_start,
                 dependency_end,
                 BarChart,
-                "E18",
+                18,
             ),
             (
                 _("Share of uses by channel (%)"),
                 channels_start,
                 channels_end,
                 BarChart,
-                "E34",
+                34,
             ),
         ]
-        for title, first, last, kind, anchor in charts:
+        # The charts stand in column E, beside the figures, one under the other.
+        for title, first, last, kind, top in charts:
             if last < first:
                 continue
             chart = kind()
@@ -335,7 +332,7 @@ class _Writer:
             chart.legend = None
             chart.add_data(Reference(ws, min_col=2, min_row=first, max_row=last))
             chart.set_categories(Reference(ws, min_col=1, min_row=first, max_row=last))
-            ws.add_chart(chart, anchor)
+            ws.add_chart(chart, f"E{top}")
         curve = LineChart()
         curve.title = _("Readiness curve (% transitionable within N days)")
         curve.add_data(
@@ -351,7 +348,7 @@ class _Writer:
         curve.set_categories(
             Reference(ws, min_col=1, min_row=readiness_start, max_row=readiness_end)
         )
-        ws.add_chart(curve, "E50")
+        ws.add_chart(curve, f"E{top + 16}")
 
     # Contractors ---------------------------------------------------------------------
 
@@ -881,7 +878,7 @@ class _Writer:
                 Column(_("Detail"), "text", 30),
             ],
         )
-        inquiry = self.org_option_labels(analytics.lists.INQUIRY_STATUS)
+        inquiry = self.org_option_labels("inquiry_status")
         for label, n in [
             (_("Non-respondents"), q.non_respondents),
             (_("Overdue responses"), q.overdue),
@@ -919,10 +916,9 @@ class _Writer:
             )
         self.finish(sheet)
 
-    def org_option_labels(self, qid: str) -> dict[str, str]:
-        try:
-            question = self.questionnaire.question(qid)
-        except KeyError:
+    def org_option_labels(self, binding: str) -> dict[str, str]:
+        question = self.questionnaire.bound(binding)
+        if question is None:
             return {}
         return {o.value: o.label.render(self.vendor) for o in question.options}
 
@@ -1146,10 +1142,6 @@ class _Writer:
         for label, value in rows:
             sheet.append([label, value])
         self.finish(sheet)
-
-
-def _qid(column: str) -> str:
-    return next((q for q, name in USE_COLUMNS.items() if name == column), "")
 
 
 _FACTORS = ("C", "T", "Sub", "A", "S", "E", "R", "M")

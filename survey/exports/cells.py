@@ -40,6 +40,8 @@ DATE = "yyyy-mm-dd"
 DATETIME = "yyyy-mm-dd hh:mm"
 PERCENT = "0.0"
 
+FIRST_DATA_ROW = 2
+
 
 def clean(value: str) -> str:
     """`value` without XML-illegal characters, cut to Excel's cell limit."""
@@ -93,7 +95,7 @@ class Sheet:
         self.has_header = header
         ws = self.ws
         if header:
-            ws.freeze_panes = "A2"
+            ws.freeze_panes = f"A{FIRST_DATA_ROW}"  # the header stays in view
         for index, column in enumerate(self.columns, 1):
             ws.column_dimensions[get_column_letter(index)].width = column.width
         if book.banner:

@@ -30,8 +30,6 @@ from survey.models.questionnaires import (
 )
 from survey.models.records import Attachment, Submission
 from survey.models.responses import (
-    FRICTION,
-    SUPPLY_TIER,
     USE_COLUMNS,
     Incomplete,
     Refused,
@@ -44,8 +42,6 @@ from survey.models.review import ReminderSent, ReviewComment, ReviewWorkflow
 __all__ = [
     "CAGE_LIST_RE",
     "CAGE_RE",
-    "FRICTION",
-    "SUPPLY_TIER",
     "UEI_RE",
     "USE_COLUMNS",
     "Attachment",

@@ -389,10 +389,11 @@ class Response(ReviewWorkflow, ResponseScores):
 
     @property
     def also_required(self) -> frozenset[str]:
-        """Questions a campaign setting makes required (the signed attestation, F4)."""
+        """Questions a campaign setting makes required (the signed attestation)."""
+        signed = self.campaign.questionnaire.parsed.binding("signed_attestation")
         return (
-            frozenset({"F4"})
-            if self.campaign.require_signed_attestation
+            frozenset({signed})
+            if signed and self.campaign.require_signed_attestation
             else frozenset()
         )
 
@@ -405,7 +406,8 @@ class Response(ReviewWorkflow, ResponseScores):
     def attestation_text(self) -> str:
         questionnaire = self.campaign.questionnaire.parsed
         answers = questionnaire.visible_answers(self.answers)
-        completion = answers.get("E1a") or gettext("not yet known")
+        date = questionnaire.binding("transition_date")
+        completion = answers.get(date) or gettext("not yet known")
         return questionnaire.attestation_text(
             answers, self.campaign.vendor.name, completion
         )
@@ -557,7 +559,7 @@ class Response(ReviewWorkflow, ResponseScores):
         self.flag_nss = any(u.flag_nss for u in counted)
         self.flag_classified = any(u.flag_classified for u in counted)
         self.flag_deliverable = any(u.flag_deliverable for u in counted) or (
-            answers.get("B5") == "yes"
+            answers.get(questionnaire.binding("supplies_vendor")) == "yes"
         )
         self.flag_policy_friction = any(u.flag_policy_friction for u in counted)
         self.flag_assumed = any(u.flag_assumed for u in counted)
@@ -584,28 +586,24 @@ class Response(ReviewWorkflow, ResponseScores):
     }
 
 
-# Question ids whose answers are also kept as columns of a use, for counting in the database.
-USE_COLUMNS = {
-    "D2": "channel",
-    "D4": "function",
-    "D6": "relationship",
-    "D7": "nss",
-    "D8": "classification",
-    "D10": "stage",
-    "D11": "oversight",
-    "D12": "reliance",
-    "D13": "criticality",
-    "D16": "substitutability",
-    "D17": "alternative",
-    "D18": "policy",
-}
-SUPPLY_TIER = {
-    "direct": "1",
-    "cloud_platform": "2",
-    "embedded": "2+",
-    "subcontractor": "2+",
-}
-FRICTION = {"task_blocked", "contractual_restriction"}
+# Bindings (questionnaire.BINDINGS) whose option codes are also kept as columns of a
+# use, of the same name, for counting in the database.
+USE_COLUMNS = (
+    "channel",
+    "function",
+    "relationship",
+    "nss",
+    "classification",
+    "stage",
+    "oversight",
+    "reliance",
+    "criticality",
+    "substitutability",
+    "alternative",
+    "policy",
+)
+# The use's answers copied to columns, by binding.
+BOUND = (*USE_COLUMNS, "name", "intermediary", "days", "cost")
 
 
 class Use(models.Model):
@@ -708,7 +706,7 @@ class Use(models.Model):
 
     DERIVED_FIELDS = (
         "name",
-        *USE_COLUMNS.values(),
+        *USE_COLUMNS,
         "supply_tier",
         "intermediary",
         "intermediary_key",
@@ -813,16 +811,17 @@ class Use(models.Model):
         """
         org = questionnaire.visible_answers(org_answers)
         answers = questionnaire.visible_use_answers(self.answers, org)
-        self.name = str(answers.get("D1") or "")[:200]
-        for qid, column in USE_COLUMNS.items():
-            value = answers.get(qid)
+        bound = {name: answers.get(questionnaire.binding(name)) for name in BOUND}
+        self.name = str(bound["name"] or "")[:200]
+        for column in USE_COLUMNS:
+            value = bound[column]
             setattr(self, column, value if isinstance(value, str) else "")
-        self.supply_tier = SUPPLY_TIER.get(self.channel, "")
-        self.intermediary = " ".join(str(answers.get("D3") or "").split())[:200]
+        self.supply_tier = questionnaire.supply_tiers.get(self.channel, "")
+        self.intermediary = " ".join(str(bound["intermediary"] or "").split())[:200]
         self.intermediary_key = name_key(self.intermediary)
         self.platform = IntermediaryAlias.platform_of(self.intermediary_key, aliases)
-        self.days, self.days_unknown = _number(answers.get("D14"), int)
-        self.cost, self.cost_unknown = _number(answers.get("D15"), Decimal)
+        self.days, self.days_unknown = _number(bound["days"], int)
+        self.cost, self.cost_unknown = _number(bound["cost"], Decimal)
         self._score(questionnaire, answers, config or self.response.campaign.scoring())
 
     def attested_copy(self, submission: Submission) -> Use:
@@ -885,7 +884,7 @@ class Use(models.Model):
             a=factors["A"],
             e=factors["E"],
             r=factors["R"],
-            no_alternative=self.alternative == "no",
+            no_alternative=self.alternative in questionnaire.flagged("no_alternative"),
             assumed=assumed,
             config=config,
         )
@@ -896,9 +895,13 @@ class Use(models.Model):
         self.assumed_factors = " ".join(result.assumed)
         self.flag_assumed = bool(result.assumed)
         self.flag_nss = self.nss == "yes"
-        self.flag_deliverable = self.relationship == "deliverable"
+        self.flag_deliverable = self.relationship in questionnaire.flagged(
+            "deliverable"
+        )
         self.flag_classified = result.e >= config.classified_exposure
-        self.flag_policy_friction = self.policy in FRICTION
+        self.flag_policy_friction = self.policy in questionnaire.flagged(
+            "policy_friction"
+        )
 
 
 def _number(value: Any, kind: type) -> tuple[Any, bool]:

@@ -124,6 +124,7 @@ class Command(BaseCommand):
         if AuditEvent.objects.filter(campaign=campaign).exists():
             return
         actions = ["auth.login", "response.saved", "use.saved", "response.submitted"]
+        first = campaign.questionnaire.parsed.questions[0].id
         responses = list(
             Response.objects.filter(campaign=campaign).values_list(
                 "pk", "organisation_id"
@@ -139,7 +140,7 @@ class Command(BaseCommand):
                     object_id=str(pk),
                     organisation_id=org,
                     campaign=campaign,
-                    details={"questions": ["A1"], "version": n},
+                    details={"questions": [first], "version": n},
                 )
                 for n, (pk, org) in enumerate(responses * 10)
             ),
