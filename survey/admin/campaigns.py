@@ -1,4 +1,4 @@
-"""Vendors, questionnaire versions, campaigns (with their progress page), organisations."""
+"""Vendors, campaigns (with their progress page), organisations."""
 
 from __future__ import annotations
 
@@ -29,7 +29,6 @@ from survey.models import (
     Campaign,
     Membership,
     Organisation,
-    QuestionnaireVersion,
     Response,
     User,
     Vendor,
@@ -40,22 +39,6 @@ from survey.models import (
 class VendorAdmin(AuditedMixin, admin.ModelAdmin):
     list_display = ["name"]
     search_fields = ["name"]
-
-
-@admin.register(QuestionnaireVersion)
-class QuestionnaireVersionAdmin(AuditedMixin, admin.ModelAdmin):
-    list_display = ["key", "version", "title", "question_count", "created_at"]
-    list_filter = ["key"]
-    search_fields = ["key", "title"]
-    # Versions are loaded from files (manage.py load_questionnaire) and never edited here.
-    readonly_fields = ["key", "version", "title", "digest", "created_at", "definition"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    @admin.display(description=_("questions"))
-    def question_count(self, obj: QuestionnaireVersion) -> int:
-        return len(obj.parsed.questions)
 
 
 @admin.register(Campaign)
