@@ -38,7 +38,7 @@ class Attachment(models.Model):
         related_name="attachments",
         verbose_name=_("use"),
     )
-    question_id = models.CharField(_("question"), max_length=10)
+    question_id = models.CharField(_("question"), max_length=40)
     name = models.CharField(_("file name"), max_length=150)
     content_type = models.CharField(_("content type"), max_length=100)
     size = models.PositiveIntegerField(_("size in bytes"))

@@ -206,7 +206,7 @@ class ReviewComment(models.Model):
         related_name="comments",
         verbose_name=_("response"),
     )
-    question_id = models.CharField(_("question"), max_length=10)
+    question_id = models.CharField(_("question"), max_length=40)
     # A comment outlives the use it was about: the reviewer's finding stays on record.
     use = models.ForeignKey(
         "survey.Use",
