@@ -29,15 +29,9 @@ from survey.models.questionnaires import (
     canonical_json,
 )
 from survey.models.records import Attachment, Submission
-from survey.models.responses import (
-    USE_COLUMNS,
-    Incomplete,
-    Refused,
-    Response,
-    ResponseQuerySet,
-    Use,
-)
+from survey.models.responses import Incomplete, Refused, Response, ResponseQuerySet
 from survey.models.review import ReminderSent, ReviewComment, ReviewWorkflow
+from survey.models.uses import USE_COLUMNS, Use
 
 __all__ = [
     "CAGE_LIST_RE",

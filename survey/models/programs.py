@@ -129,7 +129,7 @@ class IntermediaryAlias(models.Model):
     def regroup(keys: Iterable[str | None]) -> int:
         """Store the platform of every use, live or attested, named by these keys: one
         UPDATE (an alias changes what the figures group, submitted rows included)."""
-        from survey.models.responses import Use
+        from survey.models.uses import Use
 
         wanted = [k for k in keys if k]
         if not wanted:

@@ -16,8 +16,9 @@ from survey.models.accounts import User
 from survey.models.scores import ResponseScores
 
 if TYPE_CHECKING:
-    # Annotations only: survey.models.responses imports this module.
-    from survey.models.responses import Response, Use
+    # Annotations only: survey.models.responses and survey.models.uses import this module.
+    from survey.models.responses import Response
+    from survey.models.uses import Use
 
 
 class Attachment(models.Model):

@@ -17,8 +17,8 @@ from survey.models.accounts import User
 from survey.models.audit import AuditEvent
 
 if TYPE_CHECKING:
-    # Annotations only: survey.models.responses imports this module.
-    from survey.models.responses import Use
+    # Annotations only: survey.models.uses imports this module.
+    from survey.models.uses import Use
 
 
 # Review workflow (spec §3.1). Each verb moves the status with one conditional UPDATE
@@ -85,7 +85,7 @@ class ReviewWorkflow:
     def withdraw(self, user: User, reason: str) -> None:
         if not reason.strip():
             raise ValidationError(_("Give a reason for withdrawing."))
-        from survey.models.responses import Use  # Avoids an import cycle.
+        from survey.models.uses import Use  # Avoids an import cycle.
 
         with transaction.atomic():
             self._transition("withdraw", user, reason=reason)
