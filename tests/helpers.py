@@ -22,6 +22,8 @@ from survey.models import (
 )
 
 _counter = iter(range(1, 10**6))
+# The second, shorter questionnaire (issue 11 §4): other ids, a section fewer.
+LITE_DEFINITION = DEFAULT_DEFINITION.with_name("ai-vendor-dependence-lite-v1.json")
 
 
 def make_uei(n: int) -> str:
@@ -153,6 +155,55 @@ def complete_use_answers(**overrides: Any) -> dict[str, Any]:
     }
     answers.update(overrides)
     return answers
+
+
+def make_lite_campaign(**overrides: Any) -> Campaign:
+    """A campaign on the second questionnaire (LITE_DEFINITION)."""
+    return make_campaign(
+        questionnaire=QuestionnaireVersion.objects.get_or_load(LITE_DEFINITION),
+        title="Reliance on AI vendor Example AI (short form)",
+        **overrides,
+    )
+
+
+def lite_org_answers(**overrides: Any) -> dict[str, Any]:
+    """Every required organisation-level answer of the second questionnaire, on the
+    "dependence" route (through a cloud provider)."""
+    return {
+        "org.name": "Lima Analytics LLC",
+        "org.uei": "LMNLYT1C5678",
+        "org.cage": ["7LMA1"],
+        "org.classification": "secret",
+        "screen.direct": "no",
+        "screen.cloud": "yes",
+        "screen.embedded": "no",
+        "screen.supplies": "no",
+        "sign.plan": "drafting",
+        "sign.date": "2027-03-31",
+        "sign.contact": {"name": "Lee Lima", "email": "lee@lima.example"},
+        "sign.official": "Lee Lima, CEO",
+        "sign.attest": "yes",
+        **overrides,
+    }
+
+
+def lite_use_answers(**overrides: Any) -> dict[str, Any]:
+    """A complete use of the second questionnaire (DRI 46.9, High)."""
+    return {
+        "use.name": "Report summaries",
+        "use.channel": "cloud",
+        "use.intermediary": "Cloud model catalogue",
+        "use.relationship": "performance",
+        "use.classification": "secret",
+        "use.reliance": "much",
+        "use.criticality": "severe",
+        "use.days": 120,
+        "use.cost": "250000.00",
+        "use.substitutability": "hard",
+        "use.alternative": "named",
+        "use.alternative_name": "An open-weight model",
+        **overrides,
+    }
 
 
 def url_samples(value: str = "1") -> list[str]:
