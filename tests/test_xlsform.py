@@ -79,6 +79,22 @@ class RoundTripTests(SimpleTestCase):
             json.dumps(back, sort_keys=True), json.dumps(data, sort_keys=True)
         )
 
+    def test_every_shipped_definition_comes_back_exactly(self) -> None:
+        """The second questionnaire too (issue 11 §4): dotted ids, other sections."""
+        paths = [
+            p
+            for p in sorted(DEFAULT_DEFINITION.parent.glob("*.json"))
+            if not p.name.endswith(".demo.json")
+        ]
+        self.assertGreater(len(paths), 1)
+        for path in paths:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            with self.subTest(path=path.name):
+                back = read_workbook(write_workbook(data), source=path.name)
+                self.assertEqual(
+                    json.dumps(back, sort_keys=True), json.dumps(data, sort_keys=True)
+                )
+
     def test_types_absent_keys_and_empty_french_survive(self) -> None:
         data = default_data()
         d14 = next(q for q in data["sections"][3]["questions"] if q["id"] == "D14")
