@@ -286,6 +286,7 @@ def _batch(
                 response=r,
                 number=1,
                 latest=True,
+                questionnaire_id=campaign.questionnaire_id,
                 answers=r.answers,
                 uses=[u.answers for u in uses],
                 sha256=r.answers_digest(uses),

@@ -240,6 +240,7 @@ class DashboardQueryCountTests(TestCase):
                 response=r,
                 number=1,
                 latest=True,
+                questionnaire_id=submission.questionnaire_id,
                 answers=submission.answers,
                 uses=submission.uses,
                 sha256=submission.sha256,

@@ -162,3 +162,67 @@ class DefinitionBindingsMigrationTests(TransactionTestCase):
             QuestionnaireVersion.objects.get_or_load(DEFAULT_DEFINITION), stored
         )
         self.assertEqual(stored.parsed.binding("channel"), "D2")
+
+
+class SubmissionQuestionnaireMigrationTests(TransactionTestCase):
+    """Submissions made before they named their version get their campaign's."""
+
+    before = [("survey", "0019_carry_forward")]
+    after = [("survey", "0021_submission_questionnaire_required")]
+
+    def tearDown(self) -> None:
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate(executor.loader.graph.leaf_nodes())
+
+    def test_each_submission_gets_its_campaigns_version(self) -> None:
+        executor = MigrationExecutor(connection)
+        executor.migrate(self.before)
+        old = executor.loader.project_state(self.before).apps
+        Version = old.get_model("survey", "QuestionnaireVersion")
+        vendor = old.get_model("survey", "Vendor").objects.create(name="Example AI")
+        user = old.get_model("survey", "User").objects.create(email="o@example.com")
+        now = timezone.now()
+        expected = {}
+        for n in (1, 2):
+            version = Version.objects.create(
+                key="k", version=str(n), title="v", digest=str(n) * 64, definition={}
+            )
+            campaign = old.get_model("survey", "Campaign").objects.create(
+                vendor=vendor,
+                questionnaire=version,
+                slug=f"c{n}",
+                title="C",
+                opens_at=now - timedelta(days=1),
+                deadline=now + timedelta(days=1),
+            )
+            org = old.get_model("survey", "Organisation").objects.create(
+                legal_name=f"Org {n}", uei=f"T0000000000{n}"
+            )
+            response = old.get_model("survey", "Response").objects.create(
+                campaign=campaign, organisation=org, status="submitted"
+            )
+            submission = old.get_model("survey", "Submission").objects.create(
+                response=response,
+                number=1,
+                latest=True,
+                answers={},
+                uses=[],
+                sha256="0" * 64,
+                attestation="x",
+                submitted_at=now,
+                submitted_by=user,
+            )
+            expected[submission.pk] = version.pk
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate(self.after)
+        new = executor.loader.project_state(self.after).apps
+        self.assertEqual(
+            dict(
+                new.get_model("survey", "Submission").objects.values_list(
+                    "pk", "questionnaire_id"
+                )
+            ),
+            expected,
+        )

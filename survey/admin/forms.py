@@ -211,6 +211,7 @@ class CampaignForm(forms.ModelForm):
         fields = [
             "vendor",
             "questionnaire",
+            "predecessor",
             "slug",
             "title",
             "instructions",

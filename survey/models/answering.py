@@ -23,11 +23,22 @@ class AnsweringWorkflow:
     """The contractors' verbs of Response, which inherits them; the rules stay on Response."""
 
     def save_answers(
-        self, edit: editing.Edit, *, user: User, ip: str | None, at: datetime
+        self,
+        edit: editing.Edit,
+        *,
+        user: User,
+        ip: str | None,
+        at: datetime,
+        confirm: str = "",
     ) -> editing.Merge:
-        """Merge one user's edits of organisation-level answers; see survey.editing."""
+        """Merge one user's edits of organisation-level answers; see survey.editing.
+
+        `confirm` names the section whose page the user saved: carried-forward answers
+        there are confirmed, changed or not (see CarryForward).
+        """
         with transaction.atomic():
             current = self.lock_for_write(self.pk, at)
+            confirmed = bool(confirm) and current._confirm(confirm, user, ip)
             questionnaire = current.campaign.questionnaire.parsed
             state = (current.answers, current.answer_meta, current.version)
             # A question hidden by the answers as they will stand (after the merge) is
@@ -54,6 +65,8 @@ class AnsweringWorkflow:
                 current.sync_contracts()
                 current.audit_save(user, ip, result.changed)
                 ReviewComment.answer_changed(current.pk, set(result.changed), None, at)
+            elif confirmed:
+                current.save(update_fields=["to_confirm"])
         self.refresh_from_db()
         return result
 
@@ -143,7 +156,7 @@ class AnsweringWorkflow:
             if reason := locked.submit_refusal(user, at):
                 raise Refused(reason)
             uses = list(locked.uses.all())
-            if locked.missing(uses):
+            if locked.missing(uses) or locked.unconfirmed():
                 raise Incomplete
             submission = locked._snapshot(uses, user, ip, at)
             ReviewComment.answer_all(locked.pk, at)
@@ -177,6 +190,7 @@ class AnsweringWorkflow:
             response=self,
             number=self.submissions.count() + 1,
             latest=True,
+            questionnaire_id=self.campaign.questionnaire_id,
             answers=self.answers,
             uses=[u.answers for u in uses],
             sha256=self.answers_sha256,

@@ -78,6 +78,18 @@ class Campaign(models.Model):
             "that can move by then. Empty: 180 days after the deadline."
         ),
     )
+    predecessor = models.ForeignKey(
+        "self",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="successors",
+        verbose_name=_("predecessor campaign"),
+        help_text=_(
+            "An earlier campaign: each organisation's response here starts from its "
+            "last submission there, to be confirmed or edited section by section."
+        ),
+    )
     reviewers = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
         blank=True,
@@ -110,6 +122,19 @@ class Campaign(models.Model):
                 raise ValidationError(
                     {"deadline": _("A campaign may last at most five years.")}
                 )
+        if self.predecessor_id and self._follows_itself():
+            raise ValidationError(
+                {"predecessor": _("A campaign cannot follow itself or its successors.")}
+            )
+
+    def _follows_itself(self) -> bool:
+        seen, current = set(), self.predecessor
+        while current is not None and current.pk not in seen:
+            if self.pk is not None and current.pk == self.pk:
+                return True
+            seen.add(current.pk)
+            current = current.predecessor
+        return False
 
     @property
     def removal_target(self) -> date:

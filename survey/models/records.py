@@ -118,6 +118,14 @@ class Submission(ResponseScores):
         verbose_name=_("response"),
     )
     number = models.PositiveIntegerField(_("number"))
+    # The version the answers were given on: a campaign moved to another version later
+    # still reads its earlier submissions with their own.
+    questionnaire = models.ForeignKey(
+        "survey.QuestionnaireVersion",
+        models.PROTECT,
+        related_name="+",
+        verbose_name=_("questionnaire version"),
+    )
     latest = models.BooleanField(
         _("latest"), default=False, help_text=_("The response's last submission.")
     )
@@ -153,3 +161,7 @@ class Submission(ResponseScores):
 
     def __str__(self) -> str:
         return f"{self.response} #{self.number}"
+
+    def version_parsed(self) -> qn.Questionnaire:
+        """The questionnaire the answers were given on."""
+        return self.questionnaire.parsed

@@ -27,6 +27,7 @@ from survey.models.accounts import User
 from survey.models.answering import AnsweringWorkflow
 from survey.models.audit import AuditEvent
 from survey.models.campaigns import Campaign
+from survey.models.carrying import CarryForward
 from survey.models.organisations import Organisation
 from survey.models.programs import Contract
 from survey.models.questionnaires import canonical_json
@@ -73,7 +74,7 @@ class ResponseQuerySet(models.QuerySet["Response"]):
         )
 
 
-class Response(AnsweringWorkflow, ReviewWorkflow, ResponseScores):
+class Response(AnsweringWorkflow, CarryForward, ReviewWorkflow, ResponseScores):
     """One organisation's answer to one campaign; uses (section D) are rows of Use."""
 
     class Status(models.TextChoices):
@@ -145,6 +146,18 @@ class Response(AnsweringWorkflow, ReviewWorkflow, ResponseScores):
         _("extended deadline"), null=True, blank=True
     )
     extension_reason = models.TextField(_("extension reason"), blank=True)
+    # Carried forward from the predecessor campaign (see CarryForward).
+    carried_from = models.ForeignKey(
+        "survey.Submission",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("carried forward from"),
+    )
+    to_confirm = models.JSONField(
+        _("carried-forward sections still to confirm"), default=list, blank=True
+    )
 
     objects = ResponseQuerySet.as_manager()
 
