@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 from django.test import TestCase
 from openpyxl import load_workbook
 
-from survey.exports import campaign as workbook_module
+from survey.exports import writer as workbook_module
 from survey.models import AuditEvent
 from tests.analytics_data import seven_contractors
 

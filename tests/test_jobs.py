@@ -21,7 +21,7 @@ from django_tasks_db.models import DBTaskResult
 from openpyxl import load_workbook
 
 from survey import exports, jobs, roles
-from survey.exports import campaign as workbook_module
+from survey.exports import writer as workbook_module
 from survey.models import AuditEvent, ExportJob
 from tests.analytics_data import seven_contractors
 from tests.helpers import make_campaign, make_user

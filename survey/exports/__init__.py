@@ -1,6 +1,7 @@
 """Excel and CSV exports: one cell writer (cells), question columns (columns), the
-campaign workbook (campaign), a contractor's own download (contractor) and the CSV zip
-(csvzip). The only package that uses openpyxl."""
+campaign workbook (campaign, on the shared state of writer, one module per sheet family:
+summary, details, aggregates, lists, reference), a contractor's own download
+(contractor) and the CSV zip (csvzip). The only package that uses openpyxl."""
 
 from __future__ import annotations
 
