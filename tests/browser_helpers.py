@@ -1,11 +1,12 @@
-"""What the browser tests share: a password that logs in, the login page, the console."""
+"""What the browser tests share: a password that logs in, the login and invitation pages,
+the console, and questions found by their id."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.urls import reverse
-from playwright.sync_api import Page
+from playwright.sync_api import Locator, Page
 
 from survey.models import Campaign, Membership, Response, User
 from tests.helpers import make_organisation, make_response, make_user
@@ -27,6 +28,25 @@ def log_in(page: Page, base: str, email: str) -> None:
     page.get_by_label("Email address").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
+
+
+def accept_invitation(page: Page, base: str, token: str, name: str) -> None:
+    """Follow an invitation link and set the password that logs in (PASSWORD)."""
+    page.goto(f"{base}{reverse('survey-accept-invitation', args=[token])}")
+    page.locator("#id_full_name").fill(name)
+    page.locator("#id_new_password1").fill(PASSWORD)
+    page.locator("#id_new_password2").fill(PASSWORD)
+    page.get_by_role("button", name="Set my password and continue").click()
+
+
+def answer(page: Page, question: str) -> Locator:
+    """The input of a question by its id, dotted ids included (a dot in a CSS id
+    selector would read as a class)."""
+    return page.locator(f"[id='id_{question}']")
+
+
+def choose(page: Page, question: str, value: str) -> None:
+    page.locator(f"input[name='{question}'][value='{value}']").check()
 
 
 def can_log_in(user: User) -> User:

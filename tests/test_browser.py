@@ -11,19 +11,22 @@ from playwright.sync_api import Browser, Page, expect
 
 from survey.models import Invitation, Response, Submission, Use
 from tests.browser_helpers import (
-    PASSWORD,
+    accept_invitation,
+    answer,
+    choose,
     log_in,
     preparer_of,
     reviewer_of,
     watch_console,
 )
-from tests.helpers import make_campaign, make_organisation, make_response
+from tests.helpers import (
+    make_campaign,
+    make_lite_campaign,
+    make_organisation,
+    make_response,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def check(page: Page, name: str, value: str) -> None:
-    page.locator(f"input[name='{name}'][value='{value}']").check()
 
 
 def save_and_continue(page: Page) -> None:
@@ -33,24 +36,24 @@ def save_and_continue(page: Page) -> None:
 def fill_use(page: Page, name: str, channel: str, days: str) -> None:
     page.get_by_role("button", name="Add a use").click()
     page.locator("#id_D1").fill(name)
-    check(page, "D2", channel)
+    choose(page, "D2", channel)
     page.locator("#id_D3").fill("Amazon Bedrock (GovCloud)")
-    check(page, "D4", "document_analysis")
+    choose(page, "D4", "document_analysis")
     page.locator("input[name='D5']").first.check()
-    check(page, "D6", "contract_performance")
-    check(page, "D7", "no")
-    check(page, "D8", "commercial")
-    check(page, "D9", "proprietary")
-    check(page, "D10", "pilot")
-    check(page, "D11", "human_review")
-    check(page, "D12", "low")
-    check(page, "D13", "level_3")
+    choose(page, "D6", "contract_performance")
+    choose(page, "D7", "no")
+    choose(page, "D8", "commercial")
+    choose(page, "D9", "proprietary")
+    choose(page, "D10", "pilot")
+    choose(page, "D11", "human_review")
+    choose(page, "D12", "low")
+    choose(page, "D13", "level_3")
     page.locator("#id_D14").fill(days)
     page.locator("#id_D15__unknown").check()
-    check(page, "D16", "medium")
-    check(page, "D17", "yes_tested")
+    choose(page, "D16", "medium")
+    choose(page, "D17", "yes_tested")
     page.locator("#id_D17a").fill("Another model family")
-    check(page, "D18", "no")
+    choose(page, "D18", "no")
     save_and_continue(page)
     expect(page.get_by_role("link", name=name, exact=True)).to_be_visible()
 
@@ -67,25 +70,21 @@ def test_invited_contractor_answers_resumes_and_submits(
     context = browser.new_context()
     page = context.new_page()
     problems = watch_console(page)
-    page.goto(f"{base}{reverse('survey-accept-invitation', args=[token])}")
-    page.locator("#id_full_name").fill("Sam Signer")
-    page.locator("#id_new_password1").fill(PASSWORD)
-    page.locator("#id_new_password2").fill(PASSWORD)
-    page.get_by_role("button", name="Set my password and continue").click()
+    accept_invitation(page, base, token, "Sam Signer")
     page.get_by_role("link", name=campaign.title).click()
 
     # A: identification. A4a appears only for a partial scope.
     expect(page.locator("#q-A4a")).to_be_hidden()
-    check(page, "A4", "business_units")
+    choose(page, "A4", "business_units")
     expect(page.locator("#q-A4a")).to_be_visible()
     page.locator("#id_A4a").fill("Gamma Aerospace division only")
     page.locator("#id_A1").fill("Gamma Works LLC")
     page.locator("#id_A2").fill("GMW4RKS56789")
     page.locator("#id_A3").fill("6GMW4")
-    check(page, "A5", "prime")
+    choose(page, "A5", "prime")
     page.locator("#id_A6__0__piid").fill("FA8650-25-C-1234")
     page.locator("#id_A6__0__program").fill("Sensor Fusion")
-    check(page, "A7", "none")
+    choose(page, "A7", "none")
     save_and_continue(page)
 
     # B: screening, with a dependence through a cloud platform.
@@ -96,8 +95,8 @@ def test_invited_contractor_answers_resumes_and_submits(
         ("B4", "no"),
         ("B5", "no"),
     ]:
-        check(page, question, value)
-    check(page, "B6", "cloud_billing")
+        choose(page, question, value)
+    choose(page, "B6", "cloud_billing")
     save_and_continue(page)
 
     # D: two uses (C does not apply: no direct relationship).
@@ -105,8 +104,8 @@ def test_invited_contractor_answers_resumes_and_submits(
     fill_use(page, "Summarising test reports", "cloud_platform", "20")
     fill_use(page, "Drafting proposals", "embedded", "45")
     page.get_by_role("link", name="E. Transition readiness and flowdown").click()
-    check(page, "E1", "no")
-    check(page, "E2", "complete")
+    choose(page, "E1", "no")
+    choose(page, "E2", "complete")
     save_and_continue(page)
 
     # F: contact and attestation.
@@ -115,7 +114,7 @@ def test_invited_contractor_answers_resumes_and_submits(
     page.locator("#id_F1__email").fill("sam@gamma.example")
     page.locator("#id_F1__phone").fill("+1 555 0199")
     page.locator("#id_F2").fill("Sam Signer, Contracts Director")
-    check(page, "F3", "yes")
+    choose(page, "F3", "yes")
     page.get_by_role("button", name="Save draft").click()
     expect(page.get_by_role("status").first).to_contain_text("Saved at")
     assert page.evaluate("window.localStorage.length") == 0
@@ -150,6 +149,111 @@ def test_invited_contractor_answers_resumes_and_submits(
     assert response.status == Response.Status.SUBMITTED
     assert shown_hash == submission.sha256 == response.answers_sha256
     assert response.uses.count() == 2
+    assert problems == []
+
+
+def fill_lite_use(page: Page, name: str, channel: str, days: str) -> None:
+    """One use of the second questionnaire, through its page."""
+    page.get_by_role("button", name="Add a use").click()
+    answer(page, "use.name").fill(name)
+    choose(page, "use.channel", channel)
+    intermediary = answer(page, "use.intermediary")
+    if channel == "direct":
+        expect(intermediary).to_be_hidden()
+    else:
+        intermediary.fill("Cloud model catalogue (government region)")
+    choose(page, "use.relationship", "performance")
+    choose(page, "use.classification", "cui")
+    choose(page, "use.reliance", "some")
+    choose(page, "use.criticality", "partial")
+    answer(page, "use.days").fill(days)
+    answer(page, "use.cost__unknown").check()
+    choose(page, "use.substitutability", "moderate")
+    expect(answer(page, "use.alternative_name")).to_be_hidden()
+    choose(page, "use.alternative", "tested")
+    answer(page, "use.alternative_name").fill("An open-weight model")
+    save_and_continue(page)
+    expect(page.get_by_role("link", name=name, exact=True)).to_be_visible()
+
+
+def test_invited_contractor_submits_the_second_questionnaire(
+    browser: Browser, live_server: Any
+) -> None:
+    """Issue 11 §4: the same journey on a definition with other ids and sections."""
+    base = live_server.url
+    campaign = make_lite_campaign()
+    org = make_organisation(legal_name="Kilo Systems")
+    response = make_response(campaign, org)
+    _invitation, token = Invitation.issue(org, "kim@kilo.example", "signatory")
+
+    context = browser.new_context()
+    page = context.new_page()
+    problems = watch_console(page)
+    accept_invitation(page, base, token, "Kim Signer")
+    page.get_by_role("link", name=campaign.title).click()
+
+    # The organisation's record fills in its name; the rest is typed.
+    expect(answer(page, "org.name")).to_have_value("Kilo Systems")
+    answer(page, "org.uei").fill("K1L0SYS45678")
+    answer(page, "org.cage").fill("8KLO2")
+    choose(page, "org.classification", "none")
+    save_and_continue(page)
+
+    # Screening: the direct section shows as soon as the direct answer is Yes.
+    navigator = page.get_by_role("navigation", name="Questionnaire sections")
+    direct = navigator.get_by_role("link", name=re.compile("Direct purchases"))
+    expect(direct).to_be_hidden()
+    choose(page, "screen.direct", "yes")
+    expect(direct).to_be_visible()
+    for question, value in [
+        ("screen.cloud", "yes"),
+        ("screen.embedded", "no"),
+        ("screen.supplies", "no"),
+    ]:
+        choose(page, question, value)
+    save_and_continue(page)
+    choose(page, "direct.agreement", "api")
+    answer(page, "direct.spend").fill("12000")
+    save_and_continue(page)
+
+    expect(
+        page.get_by_role("heading", name=re.compile("Uses of Example AI"))
+    ).to_be_visible()
+    fill_lite_use(page, "Test report summaries", "cloud", "20")
+    fill_lite_use(page, "Proposal drafts", "direct", "45")
+    navigator.get_by_role("link", name=re.compile("Transition and attestation")).click()
+    expect(answer(page, "sign.date")).to_be_hidden()
+    choose(page, "sign.plan", "drafting")
+    answer(page, "sign.date").fill("2027-03-31")
+    answer(page, "sign.contact__name").fill("Kim Signer")
+    answer(page, "sign.contact__email").fill("kim@kilo.example")
+    answer(page, "sign.official").fill("Kim Signer, President")
+    choose(page, "sign.attest", "yes")
+    page.get_by_role("button", name="Save draft").click()
+    expect(page.get_by_role("status").first).to_contain_text("Saved at")
+
+    page.get_by_role("link", name="Review and submit").click()
+    expect(page.get_by_role("heading", name="Use 2: Proposal drafts")).to_be_visible()
+    expect(page.get_by_text("required answers are missing")).to_have_count(0)
+    page.get_by_role("button", name="Attest and submit").click()
+    expect(page.get_by_role("alert")).to_contain_text("with 2 uses of the vendor")
+    page.get_by_role("button", name="Confirm: attest and submit").click()
+    expect(page.get_by_role("heading", name="Submission receipt")).to_be_visible()
+    shown_hash = page.locator("[data-receipt-hash]").inner_text()
+    context.close()
+
+    response.refresh_from_db()
+    assert response.status == Response.Status.SUBMITTED
+    assert shown_hash == Submission.objects.get(response=response).sha256
+    assert response.answers["direct.agreement"] == ["api"]
+    # Both uses: C = 2; T = 1 (20 days) or 2 (45 days); Sub = 2; a tested alternative,
+    # so A = 1 and S = max(1, max(T, Sub) - A) = 1; E = 2, R = 2, so M = 1.
+    # DRI = 100 × (2 × 1) × 1 / 24 = 8.3, Low.
+    assert sorted(response.uses.values_list("dri", "band")) == [
+        (8.3, "low"),
+        (8.3, "low"),
+    ]
+    assert set(response.uses.values_list("channel", flat=True)) == {"cloud", "direct"}
     assert problems == []
 
 
@@ -288,10 +392,10 @@ def test_the_navigator_and_unknown_boxes_follow_the_answers_live(
     )
     navigator = page.get_by_role("navigation", name="Questionnaire sections")
     expect(navigator.get_by_role("link", name=re.compile(r"^D\. "))).to_be_hidden()
-    check(page, "B2", "yes")
+    choose(page, "B2", "yes")
     expect(navigator.get_by_role("link", name=re.compile(r"^D\. "))).to_be_visible()
     expect(navigator.get_by_role("link", name=re.compile(r"^C\. "))).to_be_hidden()
-    check(page, "B1", "yes")
+    choose(page, "B1", "yes")
     expect(navigator.get_by_role("link", name=re.compile(r"^C\. "))).to_be_visible()
     # Saved, so that no save on leaving the page races the rest of the test.
     page.get_by_role("button", name="Save draft").click()
