@@ -31,6 +31,21 @@ class LateFilter(admin.SimpleListFilter):
         return queryset
 
 
+class CarriedFilter(admin.SimpleListFilter):
+    """Responses that started from a predecessor campaign's submission."""
+
+    title = _("carried forward")
+    parameter_name = "carried"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("yes", _("Yes")), ("no", _("No"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Response]) -> Any:
+        if self.value() in ("yes", "no"):
+            return queryset.filter(carried_from__isnull=self.value() == "no")
+        return queryset
+
+
 class ProgressFilter(admin.SimpleListFilter):
     """Who has not answered: not withdrawn and never submitted; overdue once past the
     response's effective deadline (the dashboard's definitions, Response.with_deadline)."""

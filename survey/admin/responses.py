@@ -20,7 +20,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -30,6 +30,7 @@ from survey.admin import labels
 from survey.admin.response_filters import (
     AttestedFilter,
     BandFilter,
+    CarriedFilter,
     CountedUsesFilter,
     LateFilter,
     ProgressFilter,
@@ -63,9 +64,12 @@ class UseInline(labels.UseLabels, admin.TabularInline):
     readonly_fields = fields
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Use]:
-        # The labels read each use's campaign and vendor: joined, not one query a use.
+        # The labels read each use's campaign, vendor and version: joined, not one
+        # query a use.
         return (
-            super().get_queryset(request).select_related("response__campaign__vendor")
+            super()
+            .get_queryset(request)
+            .select_related("response__campaign__vendor", labels.VERSION)
         )
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -99,6 +103,7 @@ class ResponseAdmin(ReviewMixin, CampaignScopedAdmin):
         BandFilter,
         LateFilter,
         ProgressFilter,
+        CarriedFilter,
         AttestedFilter,
         CountedUsesFilter,
         TierFilter,
@@ -138,6 +143,7 @@ class ResponseAdmin(ReviewMixin, CampaignScopedAdmin):
                     "submitted_by",
                     "deadline_local",
                     "extension_reason",
+                    "carried_forward",
                     "reviewed_by",
                     "reviewed_at",
                 ]
@@ -170,6 +176,7 @@ class ResponseAdmin(ReviewMixin, CampaignScopedAdmin):
         "submitted_by",
         "deadline_local",
         "extension_reason",
+        "carried_forward",
         "reviewed_by",
         "reviewed_at",
         "route",
@@ -258,6 +265,25 @@ class ResponseAdmin(ReviewMixin, CampaignScopedAdmin):
     @admin.display(description=_("deadline (local)"))
     def deadline_local(self, obj: Response) -> str:
         return local_time(obj.effective_deadline, obj.campaign.display_timezone)
+
+    @admin.display(description=_("carried forward from"))
+    def carried_forward(self, obj: Response) -> str:
+        source = obj.carried_from
+        if source is None:
+            return "—"
+        url = reverse("admin:survey_response_change", args=[source.response_id])
+        unconfirmed = ", ".join(s.title.get() for s in obj.unconfirmed())
+        return format_html(
+            '<a href="{}">{}</a>, {} #{} ({}){}',
+            url,
+            source.response.campaign,
+            _("submission"),
+            source.number,
+            local_time(source.submitted_at, obj.campaign.display_timezone),
+            format_html(" — {} {}", _("still to confirm:"), unconfirmed)
+            if unconfirmed
+            else "",
+        )
 
     @admin.display(description=_("flags"))
     def flag_badges(self, obj: Response) -> str:

@@ -62,6 +62,7 @@ class DetailSheets(Writer):
                 Column(_("Submitted at (%(zone)s)") % {"zone": zone}, "datetime", 17),
                 Column(_("Reviewed at (UTC)"), "datetime", 17),
                 Column(_("Reviewer"), "text", 22),
+                Column(_("Carried forward from"), "text", 22),
                 *(f.column for f in fields),
                 Column(_("Uses"), "number", 8),
                 Column(_("Max C"), "number", 8),
@@ -115,6 +116,8 @@ class DetailSheets(Writer):
                 *(f"flag_{k}" for k in _contractor_flags()),
                 "completeness",
                 "scoring_version",
+                f"{own}carried_from__response__campaign__slug",
+                f"{own}carried_from__number",
             )
         )
         pending = next(per_response, None)
@@ -145,6 +148,8 @@ class DetailSheets(Writer):
                     sheet.cell(self.local(submitted), DATETIME) if submitted else None,
                     sheet.cell(naive_utc(reviewed), DATETIME) if reviewed else None,
                     guard(reviewer or ""),
+                    # The predecessor campaign and its submission's number.
+                    guard(f"{row[-2]} #{row[-1]}") if row[-1] else None,
                     *[read(answers) for read in readers],
                     uses_n,
                     max_c,
@@ -154,9 +159,9 @@ class DetailSheets(Writer):
                     band_cells.get(tier),
                     band_cells.get(override),
                     band_cells.get(effective),
-                    *(int(v) for v in row[14:-2]),
-                    row[-2],
-                    guard(row[-1]),
+                    *(int(v) for v in row[14:-4]),
+                    row[-4],
+                    guard(row[-3]),
                 ]
             )
             self.step()
