@@ -7,58 +7,26 @@ server: answers to hidden questions are dropped.
 
 from __future__ import annotations
 
-import json
 import re
 from decimal import Decimal
 from typing import Any
 
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import HTML, Div, Field, Layout, LayoutObject
+from crispy_forms.layout import HTML, Div, Field, Layout
 from django import forms
-from django.contrib.auth.forms import SetPasswordForm
-from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
-from django.template.loader import render_to_string
 from django.utils.html import escape, format_html
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from survey import questionnaire as qn
 from survey import uploads
-from survey.deadlines import validate_instant
+from survey.forms.fields import question_field, split_items, subfield_field
+from survey.forms.layout import QuestionGroup, ReviewNotes, condition_json
 
-TEXT_MAX = 500
-TEXTAREA_MAX = 10_000
-CURRENCY_MAX = Decimal("1000000000000")  # a trillion USD: anything above is a typo
 UNKNOWN_SUFFIX = "__unknown"
 CLEAR_SUFFIX = "__clear"
 MIN_SPARE_ROWS = 2
 MAX_ROWS = 100
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_PHONE_RE = r"^[0-9+()./ x-]{3,40}$"
 _ROW_KEY = re.compile(r"^[A-Z][0-9]*[a-z]?__([0-9]{1,3})__")
-
-
-def _no_control_characters(value: str) -> None:
-    # They break exports (openpyxl refuses them) and PostgreSQL's JSON (NUL).
-    if _CONTROL_RE.search(value):
-        raise ValidationError(
-            _("Remove the invisible control characters from this answer.")
-        )
-
-
-def condition_json(condition: qn.Condition | None) -> str:
-    """The show-if rule as JSON, for the browser-side mirror of the server logic."""
-
-    def encode(c: qn.Condition) -> dict[str, Any]:
-        return {
-            "op": c.op,
-            "question": c.question,
-            "values": list(c.values),
-            "children": [encode(child) for child in c.children],
-        }
-
-    return json.dumps(encode(condition)) if condition else ""
 
 
 class AnswerForm(forms.Form):
@@ -121,7 +89,7 @@ class AnswerForm(forms.Form):
         help_text = escape(question.help.render(self.vendor)) if question.help else ""
         if question.type in {"rows", "group"}:
             return self._add_subfields(question, value, label)
-        field = self._field(question)
+        field = question_field(question, self.vendor, self.org_answers)
         field.label, field.help_text, field.required = label, help_text, False
         if self.readonly or qid in self.locked:
             field.disabled = True
@@ -175,93 +143,6 @@ class AnswerForm(forms.Form):
         self.initial[qid] = initial
         return names
 
-    def _field(self, question: qn.Question) -> forms.Field:
-        kind = question.type
-        if kind in qn.FIXED_OPTIONS:
-            labels = {"yes": _("Yes"), "no": _("No"), "unknown": _("Unknown")}
-            choices = [(v, labels[v]) for v in qn.FIXED_OPTIONS[kind]]
-            return forms.ChoiceField(choices=choices, widget=forms.RadioSelect)
-        if kind in {"single", "multi"}:
-            choices = self._choices(question)
-            if kind == "single":
-                return forms.ChoiceField(choices=choices, widget=forms.RadioSelect)
-            return forms.MultipleChoiceField(
-                choices=choices, widget=forms.CheckboxSelectMultiple
-            )
-        if kind == "int":
-            return forms.IntegerField(
-                min_value=_int_or_none(question.min, 0),
-                max_value=_int_or_none(question.max, 10**9),
-            )
-        if kind == "pct":
-            return forms.DecimalField(min_value=0, max_value=100, decimal_places=2)
-        if kind == "currency":
-            return forms.DecimalField(
-                min_value=0, max_value=CURRENCY_MAX, decimal_places=2, max_digits=16
-            )
-        if kind == "date":
-            return forms.DateField(
-                widget=forms.DateInput(attrs={"type": "date"}),
-                validators=[validate_instant],
-            )
-        if kind == "text_list":
-            validators: list[Any] = [_no_control_characters]
-            if question.item_pattern:
-                validators.append(self._items_validator(question))
-            return forms.CharField(
-                widget=forms.Textarea(attrs={"rows": 2}),
-                max_length=TEXT_MAX,
-                validators=validators,
-            )
-        if kind == "file":
-            return EvidenceField()
-        validators = [_no_control_characters]
-        if question.pattern:
-            message = (
-                question.pattern_message.render(self.vendor)
-                if question.pattern_message
-                else _("Enter a value in the expected format.")
-            )
-            validators.append(
-                RegexValidator(re.compile(question.pattern, re.IGNORECASE), message)
-            )
-        if kind == "textarea":
-            return forms.CharField(
-                widget=forms.Textarea(attrs={"rows": 4}),
-                max_length=question.max_length or TEXTAREA_MAX,
-                validators=validators,
-            )
-        return forms.CharField(
-            max_length=question.max_length or TEXT_MAX, validators=validators
-        )
-
-    def _items_validator(self, question: qn.Question) -> Any:
-        pattern = re.compile(question.item_pattern, re.IGNORECASE)
-        message = (
-            question.pattern_message.render(self.vendor)
-            if question.pattern_message
-            else _("Enter each item in the expected format.")
-        )
-
-        def validate(value: str) -> None:
-            bad = [item for item in _split_items(value) if not pattern.fullmatch(item)]
-            if bad:
-                raise ValidationError(f"{message} ({', '.join(bad)})")
-
-        return validate
-
-    def _choices(self, question: qn.Question) -> list[tuple[str, str]]:
-        if question.options_from:
-            rows = self.org_answers.get(question.options_from) or []
-            return [
-                (str(row.get("piid", "")), " – ".join(v for v in row.values() if v))
-                if isinstance(row, dict)
-                else (str(row), str(row))
-                for row in rows
-                if row
-            ]
-        return [(o.value, o.label.render(self.vendor)) for o in question.options]
-
     def _add_subfields(
         self, question: qn.Question, value: Any, label: str
     ) -> list[str]:
@@ -284,20 +165,7 @@ class AnswerForm(forms.Form):
         for key, sub, row in zip(
             keys, subs, [r for r in rows for _sub in question.subfields], strict=True
         ):
-            field: forms.Field
-            if sub.format == "email":
-                field = forms.EmailField(max_length=254)
-            else:
-                validators = [_no_control_characters]
-                if sub.format == "phone":
-                    validators.append(
-                        RegexValidator(_PHONE_RE, _("Enter a phone number."))
-                    )
-                if sub.pattern:
-                    validators.append(
-                        RegexValidator(sub.pattern, _("Check the format."))
-                    )
-                field = forms.CharField(max_length=TEXT_MAX, validators=validators)
+            field = subfield_field(sub)
             field.label = sub.label.render(self.vendor)
             if question.type == "rows":
                 field.label = _("%(label)s, row %(number)s") % {
@@ -447,7 +315,7 @@ class AnswerForm(forms.Form):
             return qn.UNKNOWN
         value = data.get(qid)
         if question.type == "text_list":
-            return _split_items(value or "") or None
+            return split_items(value or "") or None
         if question.type == "group":
             group = {
                 sub.id: (data.get(f"{qid}__{sub.id}") or "").strip()
@@ -491,76 +359,7 @@ class AnswerForm(forms.Form):
         return summary
 
 
-def _split_items(value: str) -> list[str]:
-    return [i.strip().upper() for i in re.split(r"[\s,;]+", value) if i.strip()]
-
-
-class EvidenceField(forms.FileField):
-    """An upload checked by its content; cleans to a questionnaire.Upload."""
-
-    def clean(self, data: Any, initial: Any = None) -> qn.Upload | None:
-        upload = super().clean(data, initial)
-        if not upload:
-            return None
-        if upload.size > uploads.MAX_BYTES:
-            raise ValidationError(_("Files are limited to 10 MB."))
-        content = upload.read()
-        content_type = uploads.sniff(content)
-        return qn.Upload(
-            uploads.safe_filename(upload.name, content_type), content_type, content
-        )
-
-
 def _decimal_answer(question: qn.Question, value: Decimal) -> Any:
     if question.type == "currency":
         return str(value.quantize(Decimal("0.01")))
     return int(value) if value == value.to_integral_value() else float(value)
-
-
-def _int_or_none(value: float | None, default: int) -> int:
-    return int(value) if value is not None else default
-
-
-class QuestionGroup(LayoutObject):
-    """A <fieldset> whose legend and help are escaped (crispy's Fieldset renders them raw)."""
-
-    template = "survey/_question_group.html"
-
-    def __init__(self, *fields: Any, legend: str, help_text: str) -> None:
-        self.fields = list(fields)
-        self.legend = legend
-        self.help_text = help_text
-
-    def render(
-        self, form: Any, context: Any, template_pack: Any = None, **kwargs: Any
-    ) -> str:
-        fields = self.get_rendered_fields(form, context, template_pack, **kwargs)
-        return render_to_string(
-            self.template,
-            {"legend": self.legend, "help": self.help_text, "fields": fields},
-        )
-
-
-class ReviewNotes(LayoutObject):
-    """A reviewer's open comments, shown just above the question they are about."""
-
-    template = "survey/_review_notes.html"
-
-    def __init__(self, texts: list[str]) -> None:
-        self.texts = texts
-
-    def render(
-        self, form: Any, context: Any, template_pack: Any = None, **kwargs: Any
-    ) -> str:
-        return render_to_string(self.template, {"texts": self.texts})
-
-
-class AcceptInvitationForm(SetPasswordForm):
-    """A new contractor user chooses a password (Django's validators apply)."""
-
-    full_name = forms.CharField(
-        label=gettext_lazy("Full name"),
-        max_length=200,
-        widget=forms.TextInput(attrs={"autocomplete": "name"}),
-    )
-    field_order = ["full_name", "new_password1", "new_password2"]
