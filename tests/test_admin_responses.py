@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from django.db import connection
 from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
-from survey.models import AuditEvent, Response, ReviewComment, Use
+from survey.admin import labels
+from survey.demo import DEFAULT_DEFINITION
+from survey.models import (
+    AuditEvent,
+    QuestionnaireVersion,
+    Response,
+    ReviewComment,
+    Use,
+    canonical_json,
+)
 from survey.pages import BAND_LABELS
+from survey.questionnaire import read_file
 from tests.helpers import make_campaign, make_response
 from tests.review_helpers import USE, make_admin_officer, make_reviewer, make_submitted
 
@@ -397,3 +409,45 @@ class ResponseListColumnsTests(TestCase):
         )
         self.assertContains(page, ">unresolved</span>")
         self.assertNotContains(page, ">deliverable</span>")
+
+
+def relabelled(label: str) -> dict[str, Any]:
+    """The default definition as version 2, the channel USE answers relabelled."""
+    definition = read_file(DEFAULT_DEFINITION)
+    definition["version"] = "2"
+    register = next(s for s in definition["sections"] if s.get("repeatable"))
+    channel = next(q for q in register["questions"] if q.get("binds") == "channel")
+    option = next(o for o in channel["options"] if o["value"] == USE[channel["id"]])
+    option["label"] = {"en": label, "fr": label}
+    return definition
+
+
+class UseLabelsByDefinitionTests(TestCase):
+    """A use's labels come from its own definition, even where a pk is reused."""
+
+    def channel(self, use: Use) -> str:
+        with translation.override("en"):
+            return labels.column(Use.objects.get(pk=use.pk), "channel")
+
+    def test_each_definition_labels_its_own_uses(self) -> None:
+        first = make_submitted().uses.get()
+        version = first.response.campaign.questionnaire
+        question = version.parsed.question(version.parsed.binding("channel"))
+        own = question.option(first.channel).label.render("Example AI")
+        second_version = QuestionnaireVersion.objects.create_from_definition(
+            relabelled("Second channel label"), "test v2"
+        )
+        second = make_submitted(make_campaign(questionnaire=second_version)).uses.get()
+        self.assertEqual(first.channel, second.channel)
+        self.assertEqual(self.channel(first), own)
+        self.assertEqual(self.channel(second), "Second channel label")
+        # A test database hands a freed pk to the next version loaded: the labels
+        # cached for the old definition must not answer for the new one.
+        reused = relabelled("Reused pk label")
+        QuestionnaireVersion.objects.filter(pk=version.pk).update(
+            definition=reused,
+            version="3",
+            digest=hashlib.sha256(canonical_json(reused).encode()).hexdigest(),
+        )
+        self.assertEqual(self.channel(first), "Reused pk label")
+        self.assertEqual(self.channel(second), "Second channel label")

@@ -1,8 +1,10 @@
 """Labels instead of codes on reviewer screens, worked out once, not per row.
 
-A questionnaire version never changes once stored, so its option labels are cached by
-(version, vendor, language): safe on every server, and a list of a thousand uses does not
-parse the definition a thousand times.
+A questionnaire definition never changes once stored, so its option labels are cached by
+(definition digest, vendor, language): safe on every server, and a list of a thousand uses
+does not parse the definition a thousand times. The digest, not the version's pk, is the
+key: a pk can come back for another definition (a test database reuses them), a digest
+cannot.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from functools import lru_cache
 from typing import Any
 
 from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -45,6 +49,10 @@ def _factor(code: str) -> Callable[[Any, Any], Any]:
 
 class UseLabels:
     """Display columns of a use for the admin: labels, money, factor legends."""
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        # The columns need the version's digest, not its definition: a large JSON a row.
+        return digests_only(super().get_queryset(request))  # type: ignore[misc]
 
     @admin.display(description=_("channel (D2)"), ordering="channel")
     def channel_label(self, use: Any) -> str:
@@ -79,9 +87,19 @@ class UseLabels:
 FACTOR_FIELDS = [f"{code}_factor" for code in FACTORS]
 
 
+# A use's questionnaire version: lists of uses join it (select_related) for its digest.
+VERSION = "response__campaign__questionnaire"
+
+
+def digests_only(uses: QuerySet[Any]) -> QuerySet[Any]:
+    """Uses whose joined version brings its digest, the label caches' key, but not its
+    definition, which only a cache miss reads."""
+    return uses.defer(f"{VERSION}__definition")
+
+
 @lru_cache(maxsize=64)
-def _options(version_id: int, vendor: str, language: str) -> dict[str, dict[str, str]]:
-    parsed = QuestionnaireVersion.objects.get(pk=version_id).parsed
+def _options(digest: str, vendor: str, language: str) -> dict[str, dict[str, str]]:
+    parsed = QuestionnaireVersion.objects.get(digest=digest).parsed
     found: dict[str, dict[str, str]] = {}
     for question in parsed.questions:
         values = qn.FIXED_OPTIONS.get(question.type) or [
@@ -91,26 +109,26 @@ def _options(version_id: int, vendor: str, language: str) -> dict[str, dict[str,
     return found
 
 
-def option(version_id: int, vendor: str, qid: str, code: str) -> str:
-    """The label of an answer code, in the admin's language ("" stays "")."""
+def option(digest: str, vendor: str, qid: str, code: str) -> str:
+    """The label of an answer code in the definition with this digest, in the admin's
+    language ("" stays "")."""
     if not code:
         return ""
-    labels = _options(version_id, vendor, (get_language() or "en")[:2])
+    labels = _options(digest, vendor, (get_language() or "en")[:2])
     return labels.get(qid, {}).get(code, code)
 
 
 @lru_cache(maxsize=64)
-def _binding(version_id: int, name: str) -> str:
-    return QuestionnaireVersion.objects.get(pk=version_id).parsed.binding(name)
+def _binding(digest: str, name: str) -> str:
+    return QuestionnaireVersion.objects.get(digest=digest).parsed.binding(name)
 
 
 def column(use: Any, name: str) -> str:
     """The label of the code a use stores in one of its columns (channel, ...)."""
     campaign = use.response.campaign
-    qid = _binding(campaign.questionnaire_id, name)
-    return option(
-        campaign.questionnaire_id, campaign.vendor.name, qid, getattr(use, name)
-    )
+    digest = campaign.questionnaire.digest
+    qid = _binding(digest, name)
+    return option(digest, campaign.vendor.name, qid, getattr(use, name))
 
 
 @lru_cache(maxsize=8)

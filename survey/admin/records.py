@@ -249,6 +249,7 @@ class UseAdmin(labels.UseLabels, CampaignScopedAdmin):
     list_select_related = [
         "response__organisation",
         "response__campaign__vendor",
+        labels.VERSION,
     ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Use]:
@@ -261,7 +262,8 @@ class UseAdmin(labels.UseLabels, CampaignScopedAdmin):
         rows = Use._base_manager.all()
         if listing:
             rows = Use.attested.filter(counted_in__isnull=False)
-        return self.scope(request, rows.order_by(*self.get_ordering(request)))
+        rows = labels.digests_only(rows.order_by(*self.get_ordering(request)))
+        return self.scope(request, rows)
 
     readonly_fields = [f.name for f in Use._meta.fields]
 
