@@ -6,6 +6,7 @@ contractor pages, the scoring, the dashboard and the workbook as the default doe
 
 from __future__ import annotations
 
+import re
 from io import BytesIO
 from typing import Any
 
@@ -29,6 +30,14 @@ from tests.helpers import (
 from tests.review_helpers import make_reviewer
 
 PREPARER, SIGNATORY = Membership.Role.PREPARER, Membership.Role.SIGNATORY
+
+
+def default_ids_named_in(text: str) -> set[str]:
+    """The default questionnaire's ids that a text names in brackets ("Channel (D2)")."""
+    from survey.demo import DEFAULT_DEFINITION
+
+    ids = {q.id for q in qn.load_file(DEFAULT_DEFINITION).questions}
+    return set(re.findall(r"\(([A-Za-z][\w.]*)\)", text)) & ids
 
 
 def url(name: str, response: Response, *args: Any) -> str:
@@ -325,16 +334,19 @@ class FiguresAndWorkbookTests(TestCase):
             page, "A cloud provider&#x27;s AI service, under our account"
         )
 
-    def test_the_workbook_has_their_rows_under_the_lite_ids(self) -> None:
+    def workbook(self, language: str = "en") -> Any:
         handle = BytesIO()
         exports.write(
             self.campaign,
-            exports.Options(),
+            exports.Options(language=language),
             handle,
             generated_by="analyst@example.com",
             now=timezone.now(),
         )
-        book = load_workbook(BytesIO(handle.getvalue()))
+        return load_workbook(BytesIO(handle.getvalue()))
+
+    def test_the_workbook_has_their_rows_under_the_lite_ids(self) -> None:
+        book = self.workbook()
         contractors = list(book["Contractors"].iter_rows(values_only=True))
         header = contractors[0]
         ids = [str(h).split(": ", 1)[0] for h in header if h and ": " in str(h)]
@@ -355,3 +367,36 @@ class FiguresAndWorkbookTests(TestCase):
         self.assertEqual(sorted(r["DRI"] for r in rows), [4.2, 46.9])
         codebook = {row[0] for row in book["Codebook"].iter_rows(values_only=True)}
         self.assertIn("use.substitutability", codebook)
+
+    def test_the_dashboard_names_its_questions_by_their_ids_and_skips_the_others(
+        self,
+    ) -> None:
+        """The figures' labels name the questions of this questionnaire, and a table
+        on a question it does not ask (function, stage, data) is left out."""
+        self.client.force_login(make_reviewer(self.campaign))
+        dashboard = reverse("admin:survey_campaign_dashboard", args=[self.campaign.pk])
+        page = self.client.get(dashboard)
+        self.assertContains(page, "Classification (use.classification) by band")
+        self.assertContains(
+            page, "Latest date all uses could be transitioned (sign.date):"
+        )
+        self.assertNotContains(page, "Function (")
+        self.assertNotContains(page, "Supplier inquiry")
+        self.assertEqual(default_ids_named_in(page.content.decode()), set())
+        figures = self.client.get(dashboard, {"format": "json"}).json()
+        self.assertEqual([t["row"] for t in figures["crosstabs"]], ["classification"])
+        self.assertEqual(figures["quality"]["inquiry"], [])
+
+    def test_the_workbook_labels_name_the_lite_ids_in_both_languages(self) -> None:
+        for language, channel in (("en", "Channel"), ("fr", "Canal")):
+            book = self.workbook(language)
+            texts = [
+                str(cell)
+                for sheet in book
+                for row in sheet.iter_rows(values_only=True)
+                for cell in row
+                if isinstance(cell, str)
+            ]
+            with self.subTest(language=language):
+                self.assertEqual(default_ids_named_in("\n".join(texts)), set())
+                self.assertIn(f"{channel} (use.channel)", texts)

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from survey import analytics, charts
 from survey.analytics import Filter
-from survey.analytics.totals import CROSSTAB_TITLES
+from survey.analytics.totals import crosstab_title
 from survey.deadlines import describe
 from survey.models import Campaign, Response
 from survey.pages import BAND_LABELS
@@ -322,6 +322,13 @@ def context(
             )
             for p in figures.policy
         ],
+        # The questions behind these two figures, by their ids in this questionnaire.
+        "latest_date_label": _(
+            "Latest date all uses could be transitioned (%(transition_date)s):"
+        )
+        % campaign.questionnaire.parsed.bound_ids,
+        "inquiry_label": _("Supplier inquiry (%(inquiry_status)s):")
+        % campaign.questionnaire.parsed.bound_ids,
         "inquiry_rows": [
             Cell(
                 t.key or _("(not asked)"),
@@ -367,7 +374,7 @@ def _crosstab(
     columns = band if table.column == "band" else yes_no
 
     def url(value: str, other: str) -> str:
-        # D9 is a multiple choice, not a column: its cells have no admin list behind.
+        # The data categories are a multiple choice, not a column: no admin list.
         if table.row == "data":
             return ""
         return links.use_list(
@@ -376,7 +383,7 @@ def _crosstab(
 
     return {
         "id": f"x-{table.row}",
-        "title": str(CROSSTAB_TITLES.get(table.row, table.row)),
+        "title": crosstab_title(campaign.questionnaire.parsed, table.row),
         "columns": [columns.get(c, c) for c in table.columns],
         "rows": [
             (

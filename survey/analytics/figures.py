@@ -321,6 +321,8 @@ def crosstabs(campaign: Campaign, flt: Filter) -> tuple[CrossTab, ...]:
     tables = []
     for row, column in (*CROSSTABS, ("data", "band")):
         rows, others = options(campaign, row), options(campaign, column)
+        if not rows or not others:
+            continue  # the questionnaire does not ask one of the two questions
         tables.append(
             CrossTab(
                 row,

@@ -113,7 +113,7 @@ class DataQuality:
     unresolved: int
     assumed_uses: int
     assumed_contractors: int
-    inquiry: tuple[Tally, ...]  # E2 status → contractors
+    inquiry: tuple[Tally, ...]  # supplier-inquiry status → contractors
 
 
 def data_quality(
@@ -126,11 +126,13 @@ def data_quality(
     """What is missing or uncertain (one query of its own: the inquiry statuses)."""
     progress = progress or status(campaign, now)
     totals = totals or scan(campaign, flt)
+    questionnaire = campaign.questionnaire.parsed
+    # A questionnaire that does not ask about the supplier inquiry has no statuses.
     inquiry = (
         counted_scores(campaign, flt)
         .annotate(
             _e2=Coalesce(
-                answer_text(campaign.questionnaire.parsed, "inquiry_status"),
+                answer_text(questionnaire, "inquiry_status"),
                 Value(""),
                 output_field=CharField(),
             )
@@ -138,6 +140,8 @@ def data_quality(
         .values("_e2")
         .annotate(n=Count("pk"))
         .order_by("_e2")
+        if questionnaire.binding("inquiry_status")
+        else []
     )
     return DataQuality(
         non_respondents=progress.non_respondents,

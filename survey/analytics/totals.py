@@ -33,13 +33,19 @@ CROSSTABS = (
     ("stage", "band"),
     ("oversight", "nss"),
 )
+# Each names its questions by the ids of the campaign's questionnaire (crosstab_title).
 CROSSTAB_TITLES = {
-    "classification": gettext_lazy("Classification (D8) by band"),
-    "function": gettext_lazy("Function (D4) by band"),
-    "stage": gettext_lazy("Stage (D10) by band"),
-    "oversight": gettext_lazy("Human oversight (D11) by NSS (D7)"),
-    "data": gettext_lazy("Data categories (D9) by band"),
+    "classification": gettext_lazy("Classification (%(classification)s) by band"),
+    "function": gettext_lazy("Function (%(function)s) by band"),
+    "stage": gettext_lazy("Stage (%(stage)s) by band"),
+    "oversight": gettext_lazy("Human oversight (%(oversight)s) by NSS (%(nss)s)"),
+    "data": gettext_lazy("Data categories (%(data)s) by band"),
 }
+
+
+def crosstab_title(questionnaire: Questionnaire, row: str) -> str:
+    """The title of the cross-tabulation of `row`, naming the questionnaire's ids."""
+    return str(CROSSTAB_TITLES[row]) % questionnaire.bound_ids
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from survey import analytics
 from survey.analytics.sources import BANDS
-from survey.analytics.totals import CROSSTAB_TITLES
+from survey.analytics.totals import crosstab_title
 from survey.exports.cells import Column
 from survey.exports.writer import Writer
 
@@ -89,7 +89,7 @@ class AggregateSheets(Writer):
                 for other, n in zip(table.columns, counts, strict=True):
                     sheet.append(
                         [
-                            str(CROSSTAB_TITLES[table.row]),
+                            crosstab_title(self.questionnaire, table.row),
                             value,
                             rows.get(value, value),
                             other,
@@ -130,8 +130,10 @@ class AggregateSheets(Writer):
             ("intermediary", f.channels.intermediaries, {}),
         ):
             kind_label = (
-                _("Channel (D2)") if kind == "channel" else _("Intermediary (D3)")
-            )
+                _("Channel (%(channel)s)")
+                if kind == "channel"
+                else _("Intermediary (%(intermediary)s)")
+            ) % self.questionnaire.bound_ids
             for s in shares:
                 counts = bands.get((kind, s.key), {})
                 sheet.append(
@@ -165,7 +167,7 @@ class AggregateSheets(Writer):
                 Column(_("Unknown costs"), "number", 10),
             ],
         )
-        histogram = _("Days to transition (D14)")
+        histogram = _("Days to transition (%(days)s)") % self.questionnaire.bound_ids
         high = {h.key: h.count for h in t.high_risk_buckets}
         for b in t.buckets:
             label = _("Unknown") if b.key == "unknown" else b.key

@@ -49,6 +49,7 @@ class DetailSheets(Writer):
         own = "response__" if attested else ""
         fields = fields_for(self.org_questions(), self.vendor, codes=self.options.codes)
         zone = self.zone_label
+        ids = self.questionnaire.bound_ids
         sheet = self.book.sheet(
             _("Contractors"),
             [
@@ -66,8 +67,8 @@ class DetailSheets(Writer):
                 *(f.column for f in fields),
                 Column(_("Uses"), "number", 8),
                 Column(_("Max C"), "number", 8),
-                Column(_("Max days to transition (D14)"), "number", 12),
-                Column(_("Σ transition cost (D15)"), "money", 16),
+                Column(_("Max days to transition (%(days)s)") % ids, "number", 12),
+                Column(_("Σ transition cost (%(cost)s)") % ids, "money", 16),
                 Column(_("Dependency index (CDI)"), "number", 10),
                 Column(_("Tier"), "label", 12),
                 Column(_("Override band"), "label", 12),

@@ -20,6 +20,7 @@ class ListSheets(Writer):
         functions = self.option_labels("function")
         alternatives = self.option_labels("alternative")
         policies = self.option_labels("policy")
+        ids = self.questionnaire.bound_ids
         sheet = self.book.sheet(
             title,
             [
@@ -28,10 +29,10 @@ class ListSheets(Writer):
                 Column(_("UEI"), "text", 14),
                 Column("#", "number", 5),
                 Column(_("Use"), "text", 30),
-                Column(_("Programs and contracts (D5)"), "text", 24),
-                Column(_("Channel (D2)"), "label", 18),
-                Column(_("Intermediary (D3)"), "text", 24),
-                Column(_("Function (D4)"), "label", 18),
+                Column(_("Programs and contracts (%(programs)s)") % ids, "text", 24),
+                Column(_("Channel (%(channel)s)") % ids, "label", 18),
+                Column(_("Intermediary (%(intermediary)s)") % ids, "text", 24),
+                Column(_("Function (%(function)s)") % ids, "label", 18),
                 Column(_("Band"), "label", 10),
                 Column("DRI", "number", 8),
                 Column("C", "number", 5),
@@ -39,9 +40,13 @@ class ListSheets(Writer):
                 Column("E", "number", 5),
                 Column(_("Days to transition"), "number", 10),
                 Column(_("Transition cost"), "money", 14),
-                Column(_("Alternative (D17)"), "label", 18),
-                Column(_("Policy friction (D18)"), "label", 18),
-                *([Column(_("Constraint (D18a)"), "text", 50)] if with_text else []),
+                Column(_("Alternative (%(alternative)s)") % ids, "label", 18),
+                Column(_("Policy friction (%(policy)s)") % ids, "label", 18),
+                *(
+                    [Column(_("Constraint (%(policy_detail)s)") % ids, "text", 50)]
+                    if with_text
+                    else []
+                ),
             ],
         )
         for item in rows:
@@ -113,8 +118,11 @@ class ListSheets(Writer):
         for t in q.inquiry:
             sheet.append(
                 [
-                    _("Supplier inquiry (E2): %(status)s")
-                    % {"status": inquiry.get(t.key, t.key) or _("(not asked)")},
+                    _("Supplier inquiry (%(question)s): %(status)s")
+                    % {
+                        "question": self.questionnaire.binding("inquiry_status"),
+                        "status": inquiry.get(t.key, t.key) or _("(not asked)"),
+                    },
                     t.count,
                 ]
             )

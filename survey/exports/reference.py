@@ -76,13 +76,14 @@ class ReferenceSheets(Writer):
             ),
             (
                 _("NSS"),
-                _("National security system (44 U.S.C. 3552), as answered in D7."),
+                _("National security system (44 U.S.C. 3552), as answered in %(nss)s.")
+                % self.questionnaire.bound_ids,
             ),
             (
                 _("Reasonable inquiry"),
                 _(
-                    "An inquiry of the records and people that could know of a use "
-                    "(B6), short of a full audit of every supplier."
+                    "An inquiry of the records and people that could know of a use, "
+                    "short of a full audit of every supplier."
                 ),
             ),
         ]

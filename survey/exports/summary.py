@@ -77,13 +77,19 @@ class SummarySheet(Writer):
         rows += [(flag_labels[k], n, None) for k, n in f.bands.flags.items()]
         t = f.transition
         block(_("Transition"))
+        ids = self.questionnaire.bound_ids
         rows += [
             (_("Σ transition cost (USD, ROM)"), t.cost_total, None),
             (_("Uses with unknown cost"), t.unknown_costs, None),
-            (_("Median days to transition (D14)"), t.median_days, None),
-            (_("90th percentile of days to transition (D14)"), t.p90_days, None),
+            (_("Median days to transition (%(days)s)") % ids, t.median_days, None),
             (
-                _("Latest date all uses could be transitioned (E1a)"),
+                _("90th percentile of days to transition (%(days)s)") % ids,
+                t.p90_days,
+                None,
+            ),
+            (
+                _("Latest date all uses could be transitioned (%(transition_date)s)")
+                % ids,
                 t.latest_inquiry_date,
                 None,
             ),

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from survey.questionnaire.elements import (
+    BINDINGS,
     OPTION_FLAGS,
     Check,
     ContractLinks,
@@ -51,6 +52,12 @@ class Questionnaire(Visibility):
     def binding(self, binding: str) -> str:
         """The id of the question that plays `binding`, "" if none does."""
         return self._bound.get(binding, "")
+
+    @property
+    def bound_ids(self) -> dict[str, str]:
+        """Every binding's question id, "—" where no question plays it: the figures and
+        columns that name their question ("Channel (%(channel)s)") fill it from here."""
+        return {name: self._bound.get(name, "—") for name in BINDINGS}
 
     def flagged(self, flag: str) -> frozenset[str]:
         """The option values carrying `flag` (see OPTION_FLAGS) on its bound question."""
