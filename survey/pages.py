@@ -142,6 +142,17 @@ def open_comments(response: Response) -> list[dict[str, Any]]:
     return found
 
 
+def carried_source(response: Response) -> dict[str, str] | None:
+    """Where a response's carried-forward answers come from, as pages show it."""
+    source = response.carried_from
+    if source is None:
+        return None
+    return {
+        "campaign": source.response.campaign.title,
+        "date": describe(source.submitted_at, response.campaign.display_timezone),
+    }
+
+
 def page_context(
     response: Response, uses: list[Use], current_id: str, request: HttpRequest
 ) -> dict[str, Any]:
@@ -157,6 +168,7 @@ def page_context(
     )
     comments = open_comments(response)
     commented = Counter(c["section_id"] for c in comments)
+    unconfirmed = {s.id for s in response.unconfirmed()}
     nav = []
     for section in questionnaire.sections:
         given, required = progress.get(section.id, (0, 0))
@@ -172,6 +184,7 @@ def page_context(
                 "required": required,
                 "complete": section.id in progress and given == required,
                 "current": section.id == current_id,
+                "to_confirm": section.id in unconfirmed,
             }
         )
     refusal = response.write_refusal(now)
@@ -189,6 +202,8 @@ def page_context(
         "editable": not refusal,
         "review_url": reverse("survey-review", args=[response.uuid]),
         "review_current": current_id == "review",
+        # Shown on a page whose carried-forward answers are still to be confirmed.
+        "carried": carried_source(response) if current_id in unconfirmed else None,
         "session_seconds": settings.SESSION_COOKIE_AGE,
         "section_title": current.title.render(vendor) if current else "",
         "section_intro": current.intro.render(vendor)
@@ -339,6 +354,11 @@ def review_context(response: Response, uses: list[Use]) -> dict[str, Any]:
                     "label": label,
                 }
         missing.append({"label": label, "url": url})
+    for section in response.unconfirmed():
+        label = _("Confirm the answers carried forward: %(section)s") % {
+            "section": f"{section.id}. {section.title.render(vendor)}"
+        }
+        missing.append({"label": label, "url": section_url(response, section)})
     referenced = {
         value["attachment"]
         for answers in [

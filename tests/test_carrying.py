@@ -65,3 +65,63 @@ class CarriedInAdminAndExportTests(TestCase):
         self.assertEqual(row["Carried forward from"], "q1 #1")
         (before,) = table(workbook(self.before.campaign)["Contractors"])
         self.assertIsNone(before["Carried forward from"])
+
+
+class CarriedContractorPagesTests(TestCase):
+    @classmethod
+    def setUpTestData(cls) -> None:
+        cls.before, cls.response = carried_campaign_pair()
+        cls.preparer = make_user(organisation=cls.response.organisation)
+        cls.signatory = make_user(
+            organisation=cls.response.organisation, role=Membership.Role.SIGNATORY
+        )
+
+    def url(self, name: str, *args: str) -> str:
+        return reverse(name, args=[self.response.uuid, *args])
+
+    def fresh(self) -> Response:
+        return Response.objects.get(pk=self.response.pk)
+
+    def test_the_first_visit_carries_and_the_page_says_so(self) -> None:
+        self.client.force_login(self.preparer)
+        page = self.client.get(self.url("survey-section", "A"))
+        self.assertEqual(self.fresh().answers["A1"], self.before.answers["A1"])
+        self.assertContains(page, 'id="carried"')
+        self.assertContains(page, "“Dependence on AI vendor Example AI” of")
+        self.assertContains(page, "[changed since the last campaign]")  # A1 reworded
+        self.assertContains(page, "A8. Website [new question]")
+        self.assertContains(page, "To confirm", count=5)  # A, B, D, E, F in the nav
+
+    def test_saving_a_page_confirms_it_and_an_autosave_does_not(self) -> None:
+        self.client.force_login(self.preparer)
+        page = self.client.get(self.url("survey-section", "B"))
+        post = {
+            "version": str(page.context["version"]),
+            "loaded": page.context["loaded"],
+            **{q: self.before.answers[q] for q in ("B1", "B2", "B3", "B4", "B5")},
+            "B6": self.before.answers["B6"],
+        }
+        self.client.post(self.url("survey-autosave", "B"), post)
+        self.assertIn("B", self.fresh().to_confirm)
+        reply = self.client.post(self.url("survey-section", "B"), post)
+        self.assertEqual(reply.status_code, 302)
+        self.assertNotIn("B", self.fresh().to_confirm)
+        self.assertNotContains(
+            self.client.get(self.url("survey-section", "B")), 'id="carried"'
+        )
+
+    def test_the_uses_are_confirmed_on_their_list(self) -> None:
+        self.client.force_login(self.preparer)
+        page = self.client.get(self.url("survey-uses"))
+        self.assertContains(page, "Confirm the uses")
+        self.client.post(self.url("survey-uses"), {"confirm": "1"})
+        self.assertNotIn("D", self.fresh().to_confirm)
+        self.assertEqual(self.fresh().uses.count(), 1)  # confirming adds no use
+
+    def test_nothing_is_submitted_before_every_section_is_confirmed(self) -> None:
+        self.client.force_login(self.signatory)
+        review = self.client.get(self.url("survey-review"))
+        self.assertContains(review, "Confirm the answers carried forward: E.")
+        reply = self.client.post(self.url("survey-submit"), {"confirmed": "1"})
+        self.assertRedirects(reply, self.url("survey-review"))
+        self.assertFalse(self.fresh().submissions.exists())

@@ -21,6 +21,7 @@ from survey import questionnaire as qn
 from survey import uploads
 from survey.forms.fields import question_field, split_items, subfield_field
 from survey.forms.layout import QuestionGroup, ReviewNotes, condition_json
+from survey.questionnaire import compare
 
 UNKNOWN_SUFFIX = "__unknown"
 CLEAR_SUFFIX = "__clear"
@@ -45,8 +46,11 @@ class AnswerForm(forms.Form):
         comments: dict[str, list[str]] | None = None,
         prefill: dict[str, Any] | None = None,
         locked: dict[str, str] | None = None,
+        marks: dict[str, str] | None = None,
     ) -> None:
         super().__init__(data, files)
+        # Questions new or changed since the answers carried forward were given.
+        self.marks = marks or {}
         self.comments = comments or {}
         self.conflicts: list[dict[str, str]] = []
         self.section = section
@@ -79,8 +83,14 @@ class AnswerForm(forms.Form):
         label = question.label.render(self.vendor)
         # Not inside the f-string: makemessages cannot see a gettext call there.
         required = _("required")
-        return f"{question.id}. {label}" + (
-            f" ({required})" if question.required else ""
+        mark = {
+            compare.NEW: _("new question"),
+            compare.CHANGED: _("changed since the last campaign"),
+        }.get(self.marks.get(question.id, ""))
+        return (
+            f"{question.id}. {label}"
+            + (f" ({required})" if question.required else "")
+            + (f" [{mark}]" if mark else "")
         )
 
     def _add_fields(self, question: qn.Question, value: Any) -> list[str]:

@@ -64,6 +64,9 @@ def _response(request: HttpRequest, response_uuid: Any) -> Response:
             method=request.method,
         )
         raise Http404
+    # The first time the organisation reaches a response of a campaign that follows
+    # another, it starts from what they submitted there (a no-op otherwise).
+    found.carry_forward(request.received_at)  # type: ignore[attr-defined]
     return found
 
 

@@ -36,6 +36,13 @@ def uses(request: HttpRequest, response_uuid: Any) -> HttpResponse:
             except Refused as refusal:
                 return _refused(request, response, refusal)
         return redirect("survey-uses", response_uuid=response.uuid)
+    if request.method == "POST" and "confirm" in request.POST:
+        try:
+            response.confirm_section(register.id, *_actor(request))
+        except Refused as refusal:
+            return _refused(request, response, refusal)
+        messages.success(request, _("The uses carried forward are confirmed."))
+        return redirect("survey-uses", response_uuid=response.uuid)
     if request.method == "POST":
         try:
             use = response.add_use(*_actor(request))
@@ -67,6 +74,10 @@ def use_delete(request: HttpRequest, response_uuid: Any, use_uuid: Any) -> HttpR
             return _refused(request, response, refusal)
         messages.success(request, _("The use was removed."))
         return redirect("survey-uses", response_uuid=response.uuid)
-    context = pages.page_context(response, list(response.uses.all()), "D", request)
+    register = response.campaign.questionnaire.parsed.use_section
+    assert register is not None
+    context = pages.page_context(
+        response, list(response.uses.all()), register.id, request
+    )
     context["use"] = use
     return render(request, "survey/use_delete.html", context)

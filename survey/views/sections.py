@@ -140,6 +140,7 @@ def _form(
         readonly=not response.is_editable,
         comments=pages.comments_for(response, current.id, target),
         prefill=pages.prefill(response) if target is response else None,
+        marks=response.carried_marks(),
         # The attestation itself (F3) is the signatory's to give (issue 10 §10).
         locked=_signatory_only(request, response, current),
     )
@@ -175,9 +176,15 @@ def _edit_state(request: HttpRequest) -> tuple[int, dict[str, Any]]:
 
 
 def _apply(
-    request: HttpRequest, form: AnswerForm, current: qn.Section, target: Response | Use
+    request: HttpRequest,
+    form: AnswerForm,
+    current: qn.Section,
+    target: Response | Use,
+    confirm: bool = False,
 ) -> Any:
-    form.is_valid()
+    """Merge the page's answers; `confirm`: a save the user asked for, which confirms
+    the carried-forward answers of the page when it is valid (autosaves never do)."""
+    valid = form.is_valid()
     posted, _invalid = form.answers()
     version, loaded = _edit_state(request)
     edit = Edit(
@@ -188,6 +195,9 @@ def _apply(
         overwrite=frozenset(request.POST.getlist("overwrite")),
     )
     user, ip, at = _actor(request)
+    if isinstance(target, Response):
+        section = current.id if confirm and valid else ""
+        return target.save_answers(edit, user=user, ip=ip, at=at, confirm=section)
     return target.save_answers(edit, user=user, ip=ip, at=at)
 
 
@@ -218,7 +228,7 @@ def _save(
     """Save what is valid; redirect when all went in, else None to show the page again."""
     target = use or response
     try:
-        result = _apply(request, form, current, target)
+        result = _apply(request, form, current, target, confirm=True)
     except Refused as refusal:
         return _refused(request, response, refusal)
     except Use.DoesNotExist:
