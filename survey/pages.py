@@ -175,6 +175,7 @@ def page_context(
         nav.append(
             {
                 "id": section.id,
+                "marker": section.marker,
                 "title": section.title.render(vendor),
                 "url": section_url(response, section),
                 "show_if": condition_json(section.show_if),

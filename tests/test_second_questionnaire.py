@@ -248,6 +248,24 @@ class ContractorJourneyTests(TestCase):
         self.assertEqual(response.answers["sign.contact"]["email"], "lee@lima.example")
         self.assertNotIn("direct.agreement", response.answers)
 
+    def test_word_section_ids_stay_out_of_headings_and_the_navigator(self) -> None:
+        """v1's letter ids (A to F) head its sections; "org" or "use" is only a slug."""
+        self.client.force_login(self.preparer)
+        page = self.client.get(url("survey-section", self.response, "org"))
+        self.assertContains(page, '<h1 class="h3">Your organisation</h1>', html=True)
+        self.assertContains(page, "<title>Your organisation")
+        self.assertContains(page, ">Screening</a>")
+        self.assertNotContains(page, "org. ")
+        self.assertNotContains(page, "screen. ")
+        uses = self.client.get(url("survey-uses", self.response))
+        self.assertContains(uses, '<h1 class="h3">Uses of Example AI</h1>', html=True)
+        v1 = make_response(organisation=self.org)
+        page = self.client.get(url("survey-section", v1, "A"))
+        self.assertContains(
+            page, '<h1 class="h3">A. Organisation identification</h1>', html=True
+        )
+        self.assertContains(page, ">B. Screening after a reasonable inquiry</a>")
+
     def test_a_soft_check_of_the_definition_warns_before_submission(self) -> None:
         self.response.answers = lite_org_answers(**{"org.classification": "none"})
         self.response.save()

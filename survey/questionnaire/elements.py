@@ -241,6 +241,12 @@ class Section:
         """Whether the section shows for the answers given so far (its show-if)."""
         return self.show_if is None or self.show_if.evaluate(answers)
 
+    @property
+    def marker(self) -> str:
+        """What the pages show before the title: a letter id, as v1's A to F that its
+        question ids carry (A1, D13); nothing for a word id ("org"), a slug for URLs."""
+        return self.id if self.id.isupper() and len(self.id) <= 2 else ""
+
 
 @dataclass(frozen=True)
 class Routing:
