@@ -357,7 +357,15 @@ def review_context(response: Response, uses: list[Use]) -> dict[str, Any]:
         missing.append({"label": label, "url": url})
     for section in response.unconfirmed():
         label = _("Confirm the answers carried forward: %(section)s") % {
-            "section": f"{section.id}. {section.title.render(vendor)}"
+            "section": " ".join(
+                filter(
+                    None,
+                    [
+                        section.marker and f"{section.marker}.",
+                        section.title.render(vendor),
+                    ],
+                )
+            )
         }
         missing.append({"label": label, "url": section_url(response, section)})
     referenced = {
