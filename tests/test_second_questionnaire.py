@@ -33,11 +33,11 @@ PREPARER, SIGNATORY = Membership.Role.PREPARER, Membership.Role.SIGNATORY
 
 
 def default_ids_named_in(text: str) -> set[str]:
-    """The default questionnaire's ids that a text names in brackets ("Channel (D2)")."""
+    """The default questionnaire's ids that a text names ("Channel (D2)", "D17 = No")."""
     from survey.demo import DEFAULT_DEFINITION
 
     ids = {q.id for q in qn.load_file(DEFAULT_DEFINITION).questions}
-    return set(re.findall(r"\(([A-Za-z][\w.]*)\)", text)) & ids
+    return set(re.findall(r"\b[A-Z][0-9]+[a-z]?\b", text)) & ids
 
 
 def url(name: str, response: Response, *args: Any) -> str:
@@ -418,3 +418,16 @@ class FiguresAndWorkbookTests(TestCase):
             with self.subTest(language=language):
                 self.assertEqual(default_ids_named_in("\n".join(texts)), set())
                 self.assertIn(f"{channel} (use.channel)", texts)
+
+    def test_the_use_list_headers_name_no_question_id(self) -> None:
+        """A list of uses spans questionnaires: its columns are named, not numbered."""
+        self.client.force_login(make_user(is_staff=True, is_superuser=True))
+        page = self.client.get(
+            reverse("admin:survey_use_changelist"),
+            {"response__campaign__id__exact": self.campaign.pk},
+        ).content.decode()
+        table = page[page.index('id="result_list"') :]
+        head = table[: table.index("</thead>")]
+        self.assertEqual(default_ids_named_in(head), set())
+        self.assertIn("Channel", head)
+        self.assertIn("Report summaries", page)

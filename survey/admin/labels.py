@@ -48,25 +48,28 @@ def _factor(code: str) -> Callable[[Any, Any], Any]:
 
 
 class UseLabels:
-    """Display columns of a use for the admin: labels, money, factor legends."""
+    """Display columns of a use for the admin: labels, money, factor legends.
+
+    A list of uses spans campaigns, and so questionnaires: no header names a question id.
+    """
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         # The columns need the version's digest, not its definition: a large JSON a row.
         return digests_only(super().get_queryset(request))  # type: ignore[misc]
 
-    @admin.display(description=_("channel (D2)"), ordering="channel")
+    @admin.display(description=_("channel"), ordering="channel")
     def channel_label(self, use: Any) -> str:
         return column(use, "channel")
 
-    @admin.display(description=_("criticality (D13)"), ordering="criticality")
+    @admin.display(description=_("criticality"), ordering="criticality")
     def criticality_label(self, use: Any) -> str:
         return column(use, "criticality")
 
-    @admin.display(description=_("function (D4)"), ordering="function")
+    @admin.display(description=_("function"), ordering="function")
     def function_label(self, use: Any) -> str:
         return column(use, "function")
 
-    @admin.display(description=_("transition cost (D15)"), ordering="cost")
+    @admin.display(description=_("transition cost"), ordering="cost")
     def cost_money(self, use: Any) -> str:
         return money(use.cost)
 

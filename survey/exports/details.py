@@ -192,7 +192,12 @@ class DetailSheets(Writer):
                 Column(_("Use id"), "number", 10),
                 Column("#", "number", 5),
                 *(f.column for f in fields),
-                Column(_("Platform (normalised D3)"), "text", 24),
+                Column(
+                    _("Platform (normalised %(intermediary)s)")
+                    % self.questionnaire.bound_ids,
+                    "text",
+                    24,
+                ),
                 Column(_("Supply-chain tier"), "label", 8),
                 *(Column(name, "number", 6) for name in _FACTORS),
                 Column("DRI", "number", 8),

@@ -29,8 +29,9 @@ class ReferenceSheets(Writer):
                 _("Substitution difficulty"),
                 _(
                     "S = max(1, max(T, Sub) − A); with no alternative identified "
-                    "(D17 = No), S is at least the floor below."
-                ),
+                    "(%(alternative)s = No), S is at least the floor below."
+                )
+                % self.questionnaire.bound_ids,
             ),
             (
                 _("Formula"),

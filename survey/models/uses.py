@@ -88,9 +88,9 @@ class Use(models.Model):
     updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
 
     name = models.CharField(_("name"), max_length=200, blank=True)
-    channel = models.CharField(_("channel (D2)"), max_length=40, blank=True)
+    channel = models.CharField(_("channel"), max_length=40, blank=True)
     supply_tier = models.CharField(_("supply-chain tier"), max_length=4, blank=True)
-    intermediary = models.CharField(_("intermediary (D3)"), max_length=200, blank=True)
+    intermediary = models.CharField(_("intermediary"), max_length=200, blank=True)
     intermediary_key = models.CharField(
         _("intermediary (normalised)"), max_length=200, blank=True
     )
@@ -99,24 +99,20 @@ class Use(models.Model):
     # plain GROUP BY, not an alias lookup per use).
     platform = models.CharField(_("platform"), max_length=200, blank=True)
     contracts = models.ManyToManyField(
-        Contract, blank=True, related_name="uses", verbose_name=_("contracts (D5)")
+        Contract, blank=True, related_name="uses", verbose_name=_("contracts")
     )
-    function = models.CharField(_("function (D4)"), max_length=40, blank=True)
-    relationship = models.CharField(_("relationship (D6)"), max_length=40, blank=True)
-    nss = models.CharField(_("NSS (D7)"), max_length=10, blank=True)
-    classification = models.CharField(
-        _("classification (D8)"), max_length=20, blank=True
-    )
-    stage = models.CharField(_("stage (D10)"), max_length=40, blank=True)
-    oversight = models.CharField(_("oversight (D11)"), max_length=40, blank=True)
-    reliance = models.CharField(_("reliance (D12)"), max_length=40, blank=True)
-    criticality = models.CharField(_("criticality (D13)"), max_length=40, blank=True)
-    days = models.PositiveIntegerField(
-        _("days to transition (D14)"), null=True, blank=True
-    )
+    function = models.CharField(_("function"), max_length=40, blank=True)
+    relationship = models.CharField(_("relationship"), max_length=40, blank=True)
+    nss = models.CharField(_("NSS"), max_length=10, blank=True)
+    classification = models.CharField(_("classification"), max_length=20, blank=True)
+    stage = models.CharField(_("stage"), max_length=40, blank=True)
+    oversight = models.CharField(_("oversight"), max_length=40, blank=True)
+    reliance = models.CharField(_("reliance"), max_length=40, blank=True)
+    criticality = models.CharField(_("criticality"), max_length=40, blank=True)
+    days = models.PositiveIntegerField(_("days to transition"), null=True, blank=True)
     days_unknown = models.BooleanField(_("days unknown"), default=False)
     cost = models.DecimalField(
-        _("transition cost, USD (D15)"),
+        _("transition cost, USD"),
         max_digits=16,
         decimal_places=2,
         null=True,
@@ -124,10 +120,10 @@ class Use(models.Model):
     )
     cost_unknown = models.BooleanField(_("cost unknown"), default=False)
     substitutability = models.CharField(
-        _("substitutability (D16)"), max_length=40, blank=True
+        _("substitutability"), max_length=40, blank=True
     )
-    alternative = models.CharField(_("alternative (D17)"), max_length=40, blank=True)
-    policy = models.CharField(_("policy constraint (D18)"), max_length=40, blank=True)
+    alternative = models.CharField(_("alternative"), max_length=40, blank=True)
+    policy = models.CharField(_("policy constraint"), max_length=40, blank=True)
 
     c = models.PositiveSmallIntegerField("C", null=True, blank=True)
     t = models.PositiveSmallIntegerField("T", null=True, blank=True)
