@@ -9,6 +9,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Prefetch
 
+from survey import questionnaire as qn
 from survey.models import (
     AuditEvent,
     Campaign,
@@ -34,7 +35,8 @@ def rescore(campaign: Campaign, actor: Any = None) -> Rescored:
     Answers and edit versions are not touched, only derived columns. Each chunk of
     responses is row-locked in its own transaction, so a contractor's save is never
     overwritten with scores of older answers, and saves wait for one chunk at most.
-    Earlier submissions keep the scores they were submitted with.
+    Earlier submissions keep the scores they were submitted with; the last one is read
+    with the questionnaire version it was given on, which its campaign may have left.
     """
     campaign = Campaign.objects.select_related("questionnaire").get(pk=campaign.pk)
     config = campaign.scoring()
@@ -43,11 +45,11 @@ def rescore(campaign: Campaign, actor: Any = None) -> Rescored:
     count = 0
     aliases = IntermediaryAlias.mapping()
 
-    def score(uses: list[Use], org: dict[str, Any]) -> None:
+    def score(uses: list[Use], org: dict[str, Any], given_on: qn.Questionnaire) -> None:
         nonlocal count
         for use in uses:
             before = use.band
-            use.refresh_derived(questionnaire, org, config, aliases)
+            use.refresh_derived(given_on, org, config, aliases)
             count += 1
             if use.band != before:
                 changed[f"{before or '—'}→{use.band}"] += 1
@@ -68,9 +70,12 @@ def rescore(campaign: Campaign, actor: Any = None) -> Rescored:
                     "uses",
                     Prefetch(
                         "submissions",
-                        queryset=Submission.objects.filter(
-                            latest=True
-                        ).prefetch_related(
+                        # The version's digest, for its parsed definition (cached
+                        # by digest); the definition itself only on a cache miss.
+                        queryset=Submission.objects.filter(latest=True)
+                        .select_related("questionnaire")
+                        .defer("questionnaire__definition")
+                        .prefetch_related(
                             Prefetch(
                                 "attested_uses",
                                 queryset=Use.attested.order_by("position"),
@@ -86,16 +91,17 @@ def rescore(campaign: Campaign, actor: Any = None) -> Rescored:
             for response in chunk:
                 response.campaign = campaign  # one instance: its scoring is read once
                 uses = list(response.uses.all())
-                score(uses, response.answers)
+                score(uses, response.answers, questionnaire)
                 response.refresh_scores(uses)
                 live += uses
                 for submission in response.last:
+                    given_on = submission.version_parsed()
                     attested = list(submission.attested_uses.all())
-                    score(attested, submission.answers)
+                    score(attested, submission.answers, given_on)
                     as_submitted = Response(
                         campaign=campaign, answers=submission.answers
                     )
-                    as_submitted.refresh_scores(attested)
+                    as_submitted.refresh_scores(attested, given_on)
                     for name in Response.DERIVED_FIELDS:
                         setattr(submission, name, getattr(as_submitted, name))
                     copies += attested

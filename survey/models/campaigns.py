@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from survey import scoring
 from survey.deadlines import MAX_CAMPAIGN_SPAN, validate_instant, validate_time_zone
 from survey.models.questionnaires import QuestionnaireVersion, Vendor
+from survey.models.versioning import QuestionnaireMove
 
 
 def default_reminder_offsets() -> list[int]:
@@ -22,8 +23,12 @@ def default_reminder_offsets() -> list[int]:
     return [168, 72, 24, 4]
 
 
-class Campaign(models.Model):
-    """One survey of contractors about one vendor, with one questionnaire version."""
+class Campaign(QuestionnaireMove, models.Model):
+    """One survey of contractors about one vendor, with one questionnaire version.
+
+    The version changes, once answers exist, only through move_to_version
+    (survey/models/versioning.py), which carries the live answers and audits it.
+    """
 
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from survey import questionnaire as qn
+from survey.models.records import Submission
 
 
 class Vendor(models.Model):
@@ -109,11 +110,19 @@ class QuestionnaireVersion(models.Model):
             stored = (
                 QuestionnaireVersion.objects.filter(pk=self.pk).values("digest").first()
             )
-            if stored and stored["digest"] != self.digest and self.campaigns.exists():
+            if stored and stored["digest"] != self.digest and self.in_use():
                 raise ValidationError(
                     _("A questionnaire version in use cannot change.")
                 )
         super().save(*args, **kwargs)
+
+    def in_use(self) -> bool:
+        """Whether a campaign points to this version, or submissions were given on it
+        (a campaign moved to another version still reads them with this one)."""
+        return (
+            self.campaigns.exists()
+            or Submission.objects.filter(questionnaire=self).exists()
+        )
 
     @property
     def parsed(self) -> qn.Questionnaire:

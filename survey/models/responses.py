@@ -234,12 +234,17 @@ class Response(AnsweringWorkflow, CarryForward, ReviewWorkflow, ResponseScores):
 
     @staticmethod
     def locked(pk: int) -> Response:
-        """The response, row-locked for this transaction (its campaign not locked)."""
-        return (
-            Response.objects.select_for_update(of=("self",))
-            .select_related("campaign__questionnaire", "campaign__vendor")
-            .get(pk=pk)
-        )
+        """The response, row-locked for this transaction (its campaign not locked).
+
+        The campaign is read once the lock is held, not joined to the locking query: a
+        write that waited for a campaign's move to another questionnaire version
+        (which locks every response) then sees the version the move committed.
+        """
+        locked = Response.objects.select_for_update(of=("self",)).get(pk=pk)
+        locked.campaign = Campaign.objects.select_related(
+            "questionnaire", "vendor"
+        ).get(pk=locked.campaign_id)
+        return locked
 
     @staticmethod
     def lock_for_write(pk: int, at: datetime) -> Response:
@@ -346,9 +351,13 @@ class Response(AnsweringWorkflow, CarryForward, ReviewWorkflow, ResponseScores):
         }
         return hashlib.sha256(canonical_json(document).encode()).hexdigest()
 
-    def refresh_scores(self, uses: list[Use]) -> None:
-        """Recompute the derived columns from the answers and the (already scored) uses."""
-        questionnaire = self.campaign.questionnaire.parsed
+    def refresh_scores(
+        self, uses: list[Use], questionnaire: qn.Questionnaire | None = None
+    ) -> None:
+        """Recompute the derived columns from the answers and the (already scored) uses,
+        read with `questionnaire`: the campaign's version unless given (a submission's
+        own, rescored after its campaign moved to another version)."""
+        questionnaire = questionnaire or self.campaign.questionnaire.parsed
         answers = questionnaire.visible_answers(self.answers)
         route = questionnaire.route(answers)
         counted = uses if route == "dependence" else []

@@ -46,15 +46,19 @@ def _wording(question: Question) -> tuple[Any, ...]:
     )
 
 
-def keeps_answers(old: Question, new: Question) -> bool:
+def keeps_answers(old: Question, new: Question, *, files: bool = False) -> bool:
     """Whether an answer to `old` still answers `new`.
 
     Not when the type, the option codes (one added, removed or renamed: the contractor
     would have chosen among other options), the subfields or the section changed. Files
-    are never carried (the evidence belongs to the response it was uploaded with), nor
-    attestations (a question that must be affirmed is affirmed afresh each time).
+    are not carried (the evidence belongs to the response it was uploaded with) unless
+    `files` says the answers stay on their own response (a campaign moved to another
+    version); attestations never are (a question that must be affirmed is affirmed
+    afresh each time).
     """
-    return new.type != "file" and not new.must_be and _shape(old) == _shape(new)
+    if new.type == "file" and not files:
+        return False
+    return not new.must_be and _shape(old) == _shape(new)
 
 
 def changes(old: Questionnaire, new: Questionnaire) -> dict[str, str]:
@@ -73,18 +77,26 @@ def changes(old: Questionnaire, new: Questionnaire) -> dict[str, str]:
 
 
 def carry(
-    old: Questionnaire, new: Questionnaire, answers: Mapping[str, Any]
+    old: Questionnaire,
+    new: Questionnaire,
+    answers: Mapping[str, Any],
+    *,
+    files: bool = False,
 ) -> Carried:
     """The answers to `old` that still stand on `new`, matched by question id.
 
     Dropped: answers to questions `new` does not have, or whose answers it no longer
-    takes (keeps_answers). Nothing else is checked here: show-if and requiredness are
-    judged on `new` as for any draft.
+    takes (keeps_answers, which `files` is passed to). Nothing else is checked here:
+    show-if and requiredness are judged on `new` as for any draft.
     """
     kept, dropped = {}, []
     for qid, value in answers.items():
         before, after = old._by_id.get(qid), new._by_id.get(qid)
-        if before is not None and after is not None and keeps_answers(before, after):
+        if (
+            before is not None
+            and after is not None
+            and keeps_answers(before, after, files=files)
+        ):
             kept[qid] = value
         else:
             dropped.append(qid)
@@ -96,7 +108,11 @@ def carry_response(
     new: Questionnaire,
     answers: Mapping[str, Any],
     uses: Sequence[Mapping[str, Any]],
+    *,
+    files: bool = False,
 ) -> tuple[Carried, list[Carried]]:
     """carry() on the organisation's answers and on each use's; a use section that
     `new` does not have drops every use's answers."""
-    return carry(old, new, answers), [carry(old, new, use) for use in uses]
+    return carry(old, new, answers, files=files), [
+        carry(old, new, use, files=files) for use in uses
+    ]

@@ -1,0 +1,263 @@
+"""Moving a campaign to another questionnaire version (survey.models.versioning, issue 11
+§6, DL-8): the report of what would be dropped, and the move."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db.models import ProtectedError
+from django.test import SimpleTestCase, TestCase
+
+from survey import questionnaire as qn
+from survey.models import (
+    AuditEvent,
+    Campaign,
+    QuestionnaireVersion,
+    Response,
+    Submission,
+    Use,
+)
+from survey.models.versioning import tally
+from survey.rescoring import rescore
+from tests.helpers import (
+    LITE_DEFINITION,
+    complete_use_answers,
+    make_campaign,
+    make_response,
+)
+from tests.review_helpers import (
+    ANSWERS,
+    make_admin_officer,
+    make_submitted,
+)
+from tests.test_questionnaire import default_data, question
+from tests.test_questionnaire_compare import next_version
+
+SUBMITTED = {**ANSWERS, "A4": "business_units", "A4a": "Widgets division only"}
+DRAFT = {
+    "A1": "Draft Co",
+    "A4": "cage_codes",
+    "A4a": "Only 1ABC5",
+    "B1": "yes",
+    "C1": ["api_payg"],
+}
+# What moving the two responses to v1.1 drops: A4a (removed), C1 (its options
+# changed), D7 (now a plain yes/no) and F3 (an attestation, given afresh).
+DROPPED = {
+    "A4a": {"responses": 2, "uses": 0},
+    "C1": {"responses": 1, "uses": 0},
+    "D7": {"responses": 2, "uses": 2},
+    "F3": {"responses": 1, "uses": 0},
+}
+
+
+def load_next_version() -> QuestionnaireVersion:
+    return QuestionnaireVersion.objects.create_from_definition(
+        next_version(), source="v1.1"
+    )
+
+
+def make_draft(campaign: Campaign) -> Response:
+    """A response being answered: organisation answers and one use, all scored."""
+    meta = {"by": "preparer@example.com", "at": "2026-01-05T10:00:00+00:00"}
+    response = make_response(
+        campaign,
+        answers=DRAFT,
+        answer_meta=dict.fromkeys(DRAFT, meta),
+        status=Response.Status.IN_PROGRESS,
+    )
+    answers = complete_use_answers(D7="yes")
+    use = Use(
+        response=response,
+        position=1,
+        answers=answers,
+        answer_meta=dict.fromkeys(answers, meta),
+    )
+    use.refresh_derived(campaign.questionnaire.parsed, response.answers)
+    use.save()
+    response.refresh_scores([use])
+    response.save()
+    return response
+
+
+def build_campaign() -> tuple[Campaign, Response, Response, Response]:
+    """A v1 campaign with a submitted response, a draft and an untouched invitation."""
+    campaign = make_campaign()
+    submitted = make_submitted(campaign, answers=SUBMITTED)
+    draft = make_draft(campaign)
+    untouched = make_response(campaign)
+    return campaign, submitted, draft, untouched
+
+
+class TallyTests(SimpleTestCase):
+    def test_it_counts_dropped_answers_per_question_in_question_order(self) -> None:
+        old, new = qn.parse(default_data()), qn.parse(next_version())
+        report = tally(
+            old,
+            new,
+            [
+                ({"A1": "x", "A4a": "y"}, [{"D1": "a", "D7": "no"}, {"D7": "yes"}]),
+                ({"ZZ9": "stray", "C1": ["api_payg"]}, []),
+                ({"A1": "kept"}, [{"D1": "kept"}]),
+            ],
+        )
+        self.assertEqual(
+            report.counts(),
+            {
+                "A4a": {"responses": 1, "uses": 0},
+                "C1": {"responses": 1, "uses": 0},
+                "D7": {"responses": 1, "uses": 2},
+                "ZZ9": {"responses": 1, "uses": 0},
+            },
+        )
+        self.assertEqual((report.responses, report.affected), (3, 2))
+        self.assertEqual(report.removed, ("A4a",))
+        self.assertEqual(report.changes["A8"], "new")
+
+    def test_a_files_answer_stays_with_its_response(self) -> None:
+        old = qn.parse(default_data())
+        answer = {"attachment": "0c6b", "name": "plan.pdf", "size": 10}
+        report = tally(old, qn.parse(next_version()), [({"E1b": answer}, [])])
+        self.assertEqual(report.counts(), {})
+
+
+class MoveTests(TestCase):
+    @classmethod
+    def setUpTestData(cls) -> None:
+        cls.campaign, cls.submitted, cls.draft, cls.untouched = build_campaign()
+        cls.v1 = cls.campaign.questionnaire
+        cls.v11 = load_next_version()
+        cls.officer = make_admin_officer()
+
+    def move(self, **kwargs: Any) -> Any:
+        return self.campaign.move_to_version(self.v11, self.officer, **kwargs)
+
+    def test_the_report_counts_dropped_answers_of_drafts_and_submitted(self) -> None:
+        report = self.campaign.move_report(self.v11)
+        self.assertEqual(report.counts(), DROPPED)
+        # The untouched invitation has nothing to carry.
+        self.assertEqual((report.responses, report.affected), (2, 2))
+        self.assertEqual(
+            report.changes,
+            {"A1": "changed", "C1": "changed", "D7": "changed", "A8": "new"},
+        )
+        self.assertEqual(report.removed, ("A4a",))
+
+    def test_the_move_drops_exactly_those_answers_and_keeps_the_rest(self) -> None:
+        before = {r.pk: r for r in Response.objects.filter(campaign=self.campaign)}
+        report = self.move()
+        self.assertEqual(report.counts(), DROPPED)
+        self.campaign.refresh_from_db()
+        self.assertEqual(self.campaign.questionnaire, self.v11)
+        draft = Response.objects.get(pk=self.draft.pk)
+        self.assertEqual(
+            draft.answers, {k: v for k, v in DRAFT.items() if k not in ("A4a", "C1")}
+        )
+        self.assertEqual(set(draft.answer_meta), set(draft.answers))
+        self.assertEqual(draft.version, before[self.draft.pk].version + 1)
+        submitted = Response.objects.get(pk=self.submitted.pk)
+        self.assertNotIn("A4a", submitted.answers)
+        self.assertNotIn("F3", submitted.answers)
+        self.assertEqual(submitted.answers["A1"], SUBMITTED["A1"])
+        self.assertEqual(submitted.version, before[self.submitted.pk].version + 1)
+        self.assertEqual(submitted.status, Response.Status.SUBMITTED)
+        untouched = Response.objects.get(pk=self.untouched.pk)
+        self.assertEqual(untouched.version, before[self.untouched.pk].version)
+
+    def test_live_uses_lose_the_answers_and_their_columns_are_derived_again(
+        self,
+    ) -> None:
+        use = Use.objects.get(response=self.draft)
+        self.assertEqual((use.nss, use.flag_nss), ("yes", True))
+        self.move()
+        moved = Use.objects.get(pk=use.pk)
+        self.assertNotIn("D7", moved.answers)
+        self.assertNotIn("D7", moved.answer_meta)
+        self.assertEqual(moved.answers["D1"], use.answers["D1"])
+        # D7 binds the NSS column: no answer on v1.1 yet, so no column and no flag.
+        self.assertEqual((moved.nss, moved.flag_nss), ("", False))
+        self.assertEqual(moved.version, use.version + 1)
+        self.assertEqual(moved.band, use.band)
+        draft = Response.objects.get(pk=self.draft.pk)
+        self.assertIs(draft.flag_nss, False)
+
+    def test_submissions_and_their_attested_uses_stay_as_they_were(self) -> None:
+        submission = Submission.objects.get(response=self.submitted)
+        fields = ["answers", "uses", "sha256", "questionnaire_id", "cdi", "tier"]
+        kept = Submission.objects.filter(pk=submission.pk).values(*fields).get()
+        columns = ["answers", "nss", "flag_nss", "dri", "band", "counted_in_id"]
+        copies = list(Use.attested.filter(submission=submission).values(*columns))
+        self.move()
+        self.assertEqual(
+            Submission.objects.filter(pk=submission.pk).values(*fields).get(), kept
+        )
+        self.assertEqual(
+            list(Use.attested.filter(submission=submission).values(*columns)), copies
+        )
+        self.assertEqual(kept["answers"]["A4a"], "Widgets division only")
+        self.assertEqual(kept["questionnaire_id"], self.v1.pk)
+
+    def test_one_audit_event_holds_counts_never_answers(self) -> None:
+        self.move(ip="192.0.2.7")
+        (event,) = AuditEvent.objects.filter(action="campaign.questionnaire_moved")
+        self.assertEqual(event.campaign, self.campaign)
+        self.assertEqual(event.actor, self.officer)
+        self.assertEqual(event.details["dropped"], DROPPED)
+        self.assertEqual(event.details["version"], str(self.v11))
+        self.assertEqual(event.details["previous"], str(self.v1))
+        text = json.dumps(event.details)
+        for answer in ("Widgets division only", "Only 1ABC5", "Draft Co"):
+            self.assertNotIn(answer, text)
+
+    def test_the_same_version_and_another_questionnaire_are_refused(self) -> None:
+        lite = QuestionnaireVersion.objects.get_or_load(LITE_DEFINITION)
+        for version in (self.v1, lite):
+            with (
+                self.subTest(version=str(version)),
+                self.assertRaises(ValidationError),
+            ):
+                self.campaign.move_to_version(version, self.officer)
+        self.campaign.refresh_from_db()
+        self.assertEqual(self.campaign.questionnaire, self.v1)
+        self.assertFalse(AuditEvent.objects.filter(action__startswith="campaign."))
+
+    def test_a_preview_that_no_longer_matches_is_refused(self) -> None:
+        with self.assertRaises(ValidationError):
+            self.move(seen="0" * 64)
+        self.assertEqual(Response.objects.get(pk=self.draft.pk).answers, DRAFT)
+        self.move(seen=self.campaign.move_report(self.v11).fingerprint())
+        self.assertEqual(Campaign.objects.get().questionnaire, self.v11)
+
+    def test_a_version_in_use_by_a_campaign_or_a_submission_cannot_go(self) -> None:
+        self.move()
+        # v1 is now used by the submission only; v1.1 by the campaign.
+        for version in (self.v1, self.v11):
+            with (
+                self.subTest(version=str(version)),
+                self.assertRaises(ProtectedError),
+            ):
+                QuestionnaireVersion.objects.filter(pk=version.pk).delete()
+        self.v1.digest = "0" * 64
+        with self.assertRaises(ValidationError):
+            self.v1.save()
+
+
+class RescoreAfterMoveTests(TestCase):
+    def test_the_last_submission_is_rescored_with_its_own_version(self) -> None:
+        """Live uses score with the new version's factors, the attested copies of a
+        submission given on v1 with v1's."""
+        campaign, submitted, _, _ = build_campaign()
+        definition = next_version()
+        reliance = question(definition, "D12")
+        next(o for o in reliance["options"] if o["value"] == "material")["factor"] = 4
+        version = QuestionnaireVersion.objects.create_from_definition(
+            definition, source="v1.1"
+        )
+        copy = Use.attested.get(submission__response=submitted)
+        campaign.move_to_version(version, None)
+        rescore(campaign)
+        self.assertEqual(Use.objects.get(response=submitted).r, 4)
+        rescored = Use.attested.get(pk=copy.pk)
+        self.assertEqual((rescored.r, rescored.dri), (3, copy.dri))
