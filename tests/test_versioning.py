@@ -1,14 +1,16 @@
 """Moving a campaign to another questionnaire version (survey.models.versioning, issue 11
-§6, DL-8): the report of what would be dropped, and the move."""
+§6, DL-8): the report of what would be dropped, the move, and the admin page."""
 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import ProtectedError
 from django.test import SimpleTestCase, TestCase
+from django.urls import reverse
 
 from survey import questionnaire as qn
 from survey.models import (
@@ -30,11 +32,14 @@ from tests.helpers import (
 from tests.review_helpers import (
     ANSWERS,
     make_admin_officer,
+    make_reviewer,
     make_submitted,
 )
 from tests.test_questionnaire import default_data, question
 from tests.test_questionnaire_compare import next_version
 
+# A4a is a question v1.1 removes; its v1 label, as the admin reads it.
+A4A_LABEL = "Which business units or CAGE codes are included"
 SUBMITTED = {**ANSWERS, "A4": "business_units", "A4a": "Widgets division only"}
 DRAFT = {
     "A1": "Draft Co",
@@ -261,3 +266,133 @@ class RescoreAfterMoveTests(TestCase):
         self.assertEqual(Use.objects.get(response=submitted).r, 4)
         rescored = Use.attested.get(pk=copy.pk)
         self.assertEqual((rescored.r, rescored.dri), (3, copy.dri))
+
+
+class MoveAdminTests(TestCase):
+    @classmethod
+    def setUpTestData(cls) -> None:
+        cls.campaign, cls.submitted, cls.draft, _ = build_campaign()
+        cls.v1 = cls.campaign.questionnaire
+        cls.v11 = load_next_version()
+        cls.officer = make_admin_officer()
+        cls.reviewer = make_reviewer(cls.campaign)
+        cls.address = reverse("admin:survey_campaign_move", args=[cls.campaign.pk])
+
+    def test_the_campaign_page_offers_the_move_to_admins_only(self) -> None:
+        change = reverse("admin:survey_campaign_change", args=[self.campaign.pk])
+        self.client.force_login(self.officer)
+        self.assertContains(self.client.get(change), self.address)
+        self.client.force_login(self.reviewer)
+        page = self.client.get(change)
+        self.assertEqual(page.status_code, 200)
+        self.assertNotContains(page, self.address)
+
+    def test_a_reviewer_cannot_reach_the_move_page(self) -> None:
+        self.client.force_login(self.reviewer)
+        self.assertEqual(self.client.get(self.address).status_code, 403)
+        data = {"version": self.v11.pk, "confirm": "1"}
+        self.assertEqual(self.client.post(self.address, data).status_code, 403)
+        self.campaign.refresh_from_db()
+        self.assertEqual(self.campaign.questionnaire, self.v1)
+
+    def test_the_preview_lists_what_would_be_dropped_with_labels(self) -> None:
+        self.client.force_login(self.officer)
+        self.assertContains(self.client.get(self.address), str(self.v11))
+        page = self.client.post(self.address, {"version": self.v11.pk, "preview": "1"})
+        self.assertEqual(page.status_code, 200)
+        rows = {r.question_id: (r.responses, r.uses) for r in page.context["dropped"]}
+        self.assertEqual(
+            rows, {q: (n["responses"], n["uses"]) for q, n in DROPPED.items()}
+        )
+        self.assertContains(page, A4A_LABEL)
+        self.assertContains(page, "Website")  # A8, new in v1.1
+        self.assertContains(page, page.context["report"].fingerprint())
+        # A preview changes nothing.
+        self.campaign.refresh_from_db()
+        self.assertEqual(self.campaign.questionnaire, self.v1)
+
+    def test_confirming_the_preview_moves_the_campaign(self) -> None:
+        self.client.force_login(self.officer)
+        preview = self.client.post(
+            self.address, {"version": self.v11.pk, "preview": "1"}
+        )
+        seen = preview.context["report"].fingerprint()
+        reply = self.client.post(
+            self.address, {"version": self.v11.pk, "seen": seen, "confirm": "1"}
+        )
+        self.assertRedirects(
+            reply, reverse("admin:survey_campaign_change", args=[self.campaign.pk])
+        )
+        self.campaign.refresh_from_db()
+        self.assertEqual(self.campaign.questionnaire, self.v11)
+        self.assertNotIn("A4a", Response.objects.get(pk=self.draft.pk).answers)
+
+    def test_a_stale_confirmation_shows_the_report_again(self) -> None:
+        self.client.force_login(self.officer)
+        page = self.client.post(
+            self.address, {"version": self.v11.pk, "seen": "stale", "confirm": "1"}
+        )
+        self.assertEqual(page.status_code, 200)
+        self.assertContains(page, "The answers changed since the preview")
+        self.assertIsNotNone(page.context["report"])
+        self.campaign.refresh_from_db()
+        self.assertEqual(self.campaign.questionnaire, self.v1)
+
+    def test_only_versions_of_the_same_questionnaire_are_offered(self) -> None:
+        lite = QuestionnaireVersion.objects.get_or_load(LITE_DEFINITION)
+        self.client.force_login(self.officer)
+        form = self.client.get(self.address).context["form"]
+        self.assertEqual(list(form.fields["version"].queryset), [self.v11])
+        page = self.client.post(self.address, {"version": lite.pk, "preview": "1"})
+        self.assertIn("version", page.context["form"].errors)
+
+
+class CampaignFormLockTests(TestCase):
+    """The questionnaire field changes freely until the campaign has a response."""
+
+    @classmethod
+    def setUpTestData(cls) -> None:
+        cls.officer = make_admin_officer()
+        cls.v11 = load_next_version()
+
+    def setUp(self) -> None:
+        self.client.force_login(self.officer)
+        self.campaign = make_campaign(
+            opens_at=datetime(2026, 1, 5, 14, 0, tzinfo=UTC),
+            deadline=datetime(2026, 1, 16, 22, 0, tzinfo=UTC),
+        )
+        self.address = reverse("admin:survey_campaign_change", args=[self.campaign.pk])
+
+    def post(self, **changes: Any) -> Any:
+        form = self.client.get(self.address).context["adminform"].form
+        data = {
+            name: (form[name].value() or "") if name != "reviewers" else []
+            for name in form.fields
+        }
+        data["opens_at"] = "2026-01-05T09:00"
+        data["deadline"] = "2026-01-16T17:00"
+        data["reminder_offsets"] = "[24]"
+        return self.client.post(self.address, {**data, **changes})
+
+    def test_without_responses_the_version_may_change(self) -> None:
+        reply = self.post(questionnaire=self.v11.pk)
+        self.assertEqual(reply.status_code, 302)
+        self.campaign.refresh_from_db()
+        self.assertEqual(self.campaign.questionnaire, self.v11)
+
+    def test_once_a_response_exists_the_field_is_locked(self) -> None:
+        v1 = self.campaign.questionnaire
+        make_response(self.campaign)
+        page = self.client.get(self.address)
+        field = page.context["adminform"].form.fields["questionnaire"]
+        self.assertIs(field.disabled, True)
+        self.assertIn(
+            reverse("admin:survey_campaign_move", args=[self.campaign.pk]),
+            field.help_text,
+        )
+        self.assertContains(page, "its version changes only through")
+        reply = self.post(questionnaire=self.v11.pk, title="Renamed")
+        self.assertEqual(reply.status_code, 302)
+        self.campaign.refresh_from_db()
+        self.assertEqual(self.campaign.title, "Renamed")
+        self.assertEqual(self.campaign.questionnaire, v1)

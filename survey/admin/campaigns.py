@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from survey import analytics, progress, roles
 from survey.admin import dashboard
 from survey.admin import exports as exports_admin
+from survey.admin import versioning as versioning_admin
 from survey.admin.audited import AuditedMixin
 from survey.admin.forms import CampaignForm
 from survey.admin.review import local_time
@@ -126,6 +127,11 @@ class CampaignAdmin(CampaignScopedAdmin):
                 view(self.export_view),
                 name="survey_campaign_export",
             ),
+            path(
+                "<path:object_id>/move/",
+                view(self.move_view),
+                name="survey_campaign_move",
+            ),
             *super().get_urls(),
         ]
 
@@ -173,6 +179,19 @@ class CampaignAdmin(CampaignScopedAdmin):
             raise PermissionDenied
         campaign = self.object_or_404(request, object_id, self.get_queryset(request))
         return exports_admin.export_view(self, request, campaign)
+
+    def move_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """Move the campaign to another version of its questionnaire: admins only."""
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        campaign = self.object_or_404(
+            request,
+            object_id,
+            self.get_queryset(request).select_related("vendor", "questionnaire"),
+        )
+        if not self.has_change_permission(request, campaign):
+            raise PermissionDenied
+        return versioning_admin.move_view(self, request, campaign)
 
     def progress_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         if not self.has_view_permission(request):

@@ -8,12 +8,14 @@ from zoneinfo import ZoneInfo
 
 from django import forms
 from django.conf import settings
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from survey import readable
 from survey.deadlines import describe, known_zones, validate_instant, zone_label
-from survey.models import Campaign, Response, Use
+from survey.models import Campaign, QuestionnaireVersion, Response, Use
 from survey.scoring import Band
 
 BAND_CHOICES = [
@@ -252,6 +254,23 @@ class CampaignForm(forms.ModelForm):
             )
             field.help_text = _help(field, getattr(self.instance, name, None))
             self.fields[name] = field
+        self._lock_questionnaire()
+
+    def _lock_questionnaire(self) -> None:
+        """Once the campaign has responses its version changes only through the move
+        page, which carries their answers and says what would be dropped (DL-8)."""
+        field = self.fields.get("questionnaire")
+        if field is None or self.instance.pk is None:
+            return
+        if not self.instance.responses.exists():
+            return
+        field.disabled = True
+        field.help_text = format_html(
+            '{} <a href="{}">{}</a>.',
+            _("The campaign has responses: its version changes only through"),
+            reverse("admin:survey_campaign_move", args=[self.instance.pk]),
+            _("Move to another questionnaire version"),
+        )
 
     def clean(self) -> dict[str, Any]:
         """A new time zone keeps the instants of the times left as they were shown.
@@ -296,6 +315,26 @@ class CampaignForm(forms.ModelForm):
                 )
             )
         return sorted(set(value), reverse=True)
+
+
+class MoveForm(forms.Form):
+    """The version a campaign moves to: another version of its own questionnaire."""
+
+    version = forms.ModelChoiceField(
+        label=_("Move to questionnaire version"), queryset=QuestionnaireVersion.objects
+    )
+    # The fingerprint of the preview being confirmed (MoveReport.fingerprint).
+    seen = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, campaign: Campaign, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        current = campaign.questionnaire
+        self.fields["version"].queryset = QuestionnaireVersion.objects.filter(
+            key=current.key
+        ).exclude(pk=current.pk)
+        self.fields["version"].help_text = _(
+            "Now: %(current)s. Only versions of the same questionnaire are listed."
+        ) % {"current": current}
 
 
 class ImportForm(forms.Form):
