@@ -82,48 +82,82 @@ def diff(
     before: Mapping[str, Any],
     after: Mapping[str, Any],
     vendor: str,
+    later: qn.Questionnaire | None = None,
 ) -> list[Change]:
-    """What changed between two submitted versions ({"answers": …, "uses": […]} each)."""
+    """What changed between two submitted versions ({"answers": …, "uses": […]} each).
+
+    `later` is the questionnaire `after` was given on when it is not `questionnaire`
+    (the campaign moved to another version between the two): each answer is then read
+    with its own version's question, and a question only one of them has is listed
+    where it stood.
+    """
+    later = later or questionnaire
+    org = [s for s in questionnaire.sections if not s.repeatable]
     changes = _diff_answers(
-        questionnaire,
+        _aligned(
+            [q for s in org for q in s.questions],
+            [q for s in later.sections if not s.repeatable for q in s.questions],
+        ),
         before.get("answers") or {},
         after.get("answers") or {},
         vendor,
         where=_("Organisation"),
-        questions=[
-            q for s in questionnaire.sections if not s.repeatable for q in s.questions
-        ],
     )
-    use_section = questionnaire.use_section
+    pairs = _aligned(
+        list(questionnaire.use_section.questions) if questionnaire.use_section else [],
+        list(later.use_section.questions) if later.use_section else [],
+    )
     old_uses, new_uses = before.get("uses") or [], after.get("uses") or []
     for index in range(max(len(old_uses), len(new_uses))):
         changes += _diff_answers(
-            questionnaire,
+            pairs,
             old_uses[index] if index < len(old_uses) else {},
             new_uses[index] if index < len(new_uses) else {},
             vendor,
             where=_("Use %(position)s") % {"position": index + 1},
-            questions=list(use_section.questions) if use_section else [],
         )
     return changes
 
 
+# A question as the earlier and the later version ask it (the same one twice where
+# only one of them has it).
+Pair = tuple[qn.Question, qn.Question]
+
+
+def _aligned(earlier: list[qn.Question], later: list[qn.Question]) -> list[Pair]:
+    """The questions of both versions in the later one's order, each question only the
+    earlier one has right after the question it followed there."""
+    known = {q.id for q in later}
+    by_id = {q.id: q for q in earlier}
+    gone: dict[str | None, list[qn.Question]] = {}
+    previous = None
+    for question in earlier:
+        if question.id in known:
+            previous = question.id
+        else:
+            gone.setdefault(previous, []).append(question)
+    pairs: list[Pair] = [(q, q) for q in gone.get(None, [])]
+    for question in later:
+        pairs.append((by_id.get(question.id, question), question))
+        pairs += [(q, q) for q in gone.get(question.id, [])]
+    return pairs
+
+
 def _diff_answers(
-    questionnaire: qn.Questionnaire,
+    pairs: list[Pair],
     before: Mapping[str, Any],
     after: Mapping[str, Any],
     vendor: str,
     where: str,
-    questions: list[qn.Question],
 ) -> list[Change]:
     return [
         Change(
             where,
             q.id,
             q.label.render(vendor),
-            format_answer(q, before.get(q.id), vendor),
+            format_answer(earlier, before.get(q.id), vendor),
             format_answer(q, after.get(q.id), vendor),
         )
-        for q in questions
+        for earlier, q in pairs
         if before.get(q.id) != after.get(q.id)
     ]

@@ -1,21 +1,27 @@
 """Moving a campaign to another questionnaire version (survey.models.versioning, issue 11
-§6, DL-8): the report of what would be dropped, the move, and the admin page."""
+§6, DL-8): the report of what would be dropped, the move, the admin page, and old
+submissions read with their own version."""
 
 from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from io import BytesIO
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import ProtectedError
 from django.test import SimpleTestCase, TestCase
 from django.urls import reverse
+from django.utils import timezone
+from openpyxl import load_workbook
 
+from survey import exports
 from survey import questionnaire as qn
 from survey.models import (
     AuditEvent,
     Campaign,
+    Membership,
     QuestionnaireVersion,
     Response,
     Submission,
@@ -28,6 +34,7 @@ from tests.helpers import (
     complete_use_answers,
     make_campaign,
     make_response,
+    make_user,
 )
 from tests.review_helpers import (
     ANSWERS,
@@ -396,3 +403,72 @@ class CampaignFormLockTests(TestCase):
         self.campaign.refresh_from_db()
         self.assertEqual(self.campaign.title, "Renamed")
         self.assertEqual(self.campaign.questionnaire, v1)
+
+
+class OldSubmissionTests(TestCase):
+    """After the move, a submission given on v1 is shown and diffed with v1."""
+
+    @classmethod
+    def setUpTestData(cls) -> None:
+        cls.campaign, cls.submitted, _, _ = build_campaign()
+        cls.v1 = cls.campaign.questionnaire
+        cls.v11 = load_next_version()
+        cls.officer = make_admin_officer()
+        cls.campaign.move_to_version(cls.v11, cls.officer)
+
+    def resubmit_on_the_new_version(self) -> None:
+        """Accept, reopen, attest again (F3 was dropped) and submit #2 on v1.1."""
+        response = self.submitted
+        response.accept(self.officer)
+        response.reopen(self.officer, "Please confirm on the new version.")
+        Response.objects.filter(pk=response.pk).update(
+            answers={**Response.objects.get(pk=response.pk).answers, "F3": "yes"}
+        )
+        use = Use.objects.get(response=response)
+        Use.objects.filter(pk=use.pk).update(answers={**use.answers, "D7": "no"})
+        signatory = make_user(
+            organisation=response.organisation, role=Membership.Role.SIGNATORY
+        )
+        Response.objects.get(pk=response.pk).submit(signatory, None, timezone.now())
+
+    def test_the_response_page_shows_the_submission_with_its_version(self) -> None:
+        self.client.force_login(self.officer)
+        page = self.client.get(
+            reverse("admin:survey_response_change", args=[self.submitted.pk])
+        )
+        self.assertContains(page, "Widgets division only")
+        self.assertContains(page, A4A_LABEL)
+        self.assertContains(page, str(self.v1))
+
+    def test_the_diff_reads_each_submission_with_its_own_version(self) -> None:
+        self.resubmit_on_the_new_version()
+        first, second = Submission.objects.filter(response=self.submitted)
+        self.assertEqual(
+            (first.questionnaire, second.questionnaire), (self.v1, self.v11)
+        )
+        self.client.force_login(self.officer)
+        page = self.client.get(
+            reverse("admin:survey_response_diff", args=[self.submitted.pk])
+        )
+        changes = {c.question_id: c for c in page.context["changes"]}
+        self.assertEqual(changes["A4a"].before, "Widgets division only")
+        self.assertEqual(changes["A4a"].after, "—")
+        self.assertIn(A4A_LABEL, changes["A4a"].label)
+        self.assertNotIn("D7", changes)  # "no" on both, each read with its own type
+        self.assertContains(page, f"#1 ({self.v1})")
+
+    def test_the_contractors_workbook_and_receipt_show_the_submission(self) -> None:
+        handle = BytesIO()
+        response = Response.objects.get(pk=self.submitted.pk)
+        exports.response_workbook(response, list(response.uses.all()), handle)
+        book = load_workbook(BytesIO(handle.getvalue()))
+        about = dict(book["Response"].iter_rows(values_only=True))
+        self.assertEqual(about["Questionnaire version"], str(self.v1))
+        answers = {
+            row[1]: row[3] for row in book["Answers"].iter_rows(values_only=True)
+        }
+        self.assertEqual(answers["A4a"], "Widgets division only")
+        member = make_user(organisation=response.organisation)
+        self.client.force_login(member)
+        receipt = self.client.get(reverse("survey-receipt", args=[response.uuid]))
+        self.assertContains(receipt, str(self.v1))

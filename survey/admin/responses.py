@@ -350,11 +350,17 @@ class ResponseAdmin(ReviewMixin, CampaignScopedAdmin):
 
     @admin.display(description=_("submitted versions"))
     def submission_versions(self, obj: Response) -> str:
-        submissions = list(obj.submissions.select_related("submitted_by"))
+        submissions = obj.submissions.select_related("submitted_by", "questionnaire")
+        vendor = obj.campaign.vendor.name
+        # Each read with the version it was given on: the campaign may have moved on.
+        rows = [
+            (s, readable.blocks(s.version_parsed(), s.answers, s.uses, vendor))
+            for s in submissions
+        ]
         return render_to_string(
             "admin/survey/response/_submissions.html",
             {
-                "submissions": submissions,
+                "rows": rows,
                 "diff_url": reverse("admin:survey_response_diff", args=[obj.pk]),
             },
         )

@@ -358,17 +358,21 @@ class ReviewMixin:
 
     def diff_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         response = self._response_for(request, object_id, "view")
-        submissions = {s.number: s for s in response.submissions.all()}
+        submissions = {
+            s.number: s for s in response.submissions.select_related("questionnaire")
+        }
         numbers = sorted(submissions)
         before = _number(request.GET.get("a"), numbers[-2] if len(numbers) > 1 else 0)
         after = _number(request.GET.get("b"), numbers[-1] if numbers else 0)
         changes: list[readable.Change] = []
         if before in submissions and after in submissions:
+            # Each submission is read with the version it was given on.
             changes = readable.diff(
-                response.campaign.questionnaire.parsed,
+                submissions[before].version_parsed(),
                 _snapshot(submissions[before]),
                 _snapshot(submissions[after]),
                 response.campaign.vendor.name,
+                later=submissions[after].version_parsed(),
             )
         return TemplateResponse(
             request,
@@ -383,6 +387,7 @@ class ReviewMixin:
                 "after": after,
                 "compared": before in submissions and after in submissions,
                 "changes": changes,
+                "versions": {n: str(s.questionnaire) for n, s in submissions.items()},
             },
         )
 

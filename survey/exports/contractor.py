@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
-from typing import IO
+from typing import IO, Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from survey.exports.cells import Book, Column
 from survey.exports.columns import fields_for
-from survey.models import Response, Use
+from survey.models import QuestionnaireVersion, Response, Use
+from survey.models.scores import ResponseScores
 
 
 def response_workbook(response: Response, uses: list[Use], fileobj: IO[bytes]) -> None:
-    """Write one organisation's response (its own rows only) as an .xlsx."""
+    """Write one organisation's response (its own rows only) as an .xlsx.
+
+    A response closed to changes since its submission is written as submitted (its
+    last submission, with the version it was given on: the campaign may have moved to
+    another since); a draft, or one given back for changes, as it stands.
+    """
     campaign = response.campaign
-    questionnaire = campaign.questionnaire.parsed
+    version, given, uses, scored = _as_written(response, uses)
+    questionnaire = version.parsed
     vendor = campaign.vendor.name
-    org = questionnaire.visible_answers(response.answers)
+    org = questionnaire.visible_answers(given)
     book = Book(campaign.handling_banner)
 
     about = book.sheet(
@@ -32,9 +39,9 @@ def response_workbook(response: Response, uses: list[Use], fileobj: IO[bytes]) -
         (_("Deadline (UTC)"), response.effective_deadline),
         (_("Submitted at (UTC)"), response.submitted_at),
         (_("SHA-256 of the submitted answers"), response.answers_sha256),
-        (_("Dependency index (CDI)"), response.cdi),
-        (_("Tier"), response.tier),
-        (_("Questionnaire version"), str(campaign.questionnaire)),
+        (_("Dependency index (CDI)"), scored.cdi),
+        (_("Tier"), scored.tier),
+        (_("Questionnaire version"), str(version)),
         (_("Exported at (UTC)"), timezone.now()),
     ]:
         about.append([label, value])
@@ -51,7 +58,7 @@ def response_workbook(response: Response, uses: list[Use], fileobj: IO[bytes]) -
     for section in questionnaire.sections:
         if section.repeatable or not questionnaire.section_visible(section, org):
             continue
-        for question in questionnaire.visible_questions(section, response.answers):
+        for question in questionnaire.visible_questions(section, given):
             for field in fields_for([question], vendor, codes=False):
                 if field.kind == "flag":
                     continue
@@ -89,3 +96,19 @@ def response_workbook(response: Response, uses: list[Use], fileobj: IO[bytes]) -
                 ]
             )
     book.save(fileobj)
+
+
+def _as_written(
+    response: Response, uses: list[Use]
+) -> tuple[QuestionnaireVersion, dict[str, Any], list[Use], ResponseScores]:
+    """The version, organisation answers, uses and scores the workbook shows."""
+    if response.submitted_at and not response.is_editable:
+        last = (
+            response.submissions.filter(latest=True)
+            .select_related("questionnaire")
+            .first()
+        )
+        if last is not None:
+            copies = Use.attested.filter(submission=last).order_by("position", "id")
+            return last.questionnaire, last.answers, list(copies), last
+    return response.campaign.questionnaire, response.answers, uses, response
