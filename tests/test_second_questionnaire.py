@@ -431,3 +431,16 @@ class FiguresAndWorkbookTests(TestCase):
         self.assertEqual(default_ids_named_in(head), set())
         self.assertIn("Channel", head)
         self.assertIn("Report summaries", page)
+
+    def test_the_campaign_and_use_pages_name_no_default_question_id(self) -> None:
+        self.client.force_login(make_user(is_staff=True, is_superuser=True))
+        use = self.high.uses.get()
+        for path in (
+            reverse("admin:survey_campaign_change", args=[self.campaign.pk]),
+            reverse("admin:survey_use_change", args=[use.pk]),
+            reverse("admin:survey_response_change", args=[self.high.pk]),
+        ):
+            page = self.client.get(path)
+            with self.subTest(path=path):
+                self.assertEqual(page.status_code, 200)
+                self.assertEqual(default_ids_named_in(page.content.decode()), set())

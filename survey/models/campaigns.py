@@ -66,7 +66,7 @@ class Campaign(QuestionnaireMove, models.Model):
         _("status"), max_length=20, choices=Status.choices, default=Status.DRAFT
     )
     require_signed_attestation = models.BooleanField(
-        _("require a signed attestation file (F4)"), default=False
+        _("require a signed attestation file"), default=False
     )
     reminder_offsets = models.JSONField(
         _("reminder offsets (hours before the deadline)"),
