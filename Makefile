@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test lint format messages clean chromium bench
+.PHONY: run test lint format messages clean chromium bench backup restore
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,18 @@ else
 	DATABASE_URL=sqlite:///$(BENCH_SQLITE) $(PY) manage.py bench --responses $(if $(QUICK),500,10000)
 	DATABASE_URL=sqlite:///$(BENCH_SQLITE) $(PY) manage.py bench_export --responses $(if $(QUICK),500,10000)
 endif
+
+# Online backups (DL-7) of the database DATABASE_URL names, taken while the app runs:
+# SQLite through its backup API, PostgreSQL through pg_dump. BACKUP= names the file
+# (default backups/survey-<UTC time>.sqlite3 or .dump); a manifest goes beside it.
+backup: $(VENV)/.base-installed
+	$(PY) manage.py backup $(if $(BACKUP),--output "$(BACKUP)")
+
+# Into an empty database only (FORCE=1 replaces what it holds), then checked against the
+# manifest: exits non-zero on any difference.
+restore: $(VENV)/.base-installed
+	@test -n "$(BACKUP)" || { echo "usage: make restore BACKUP=path [FORCE=1]" >&2; exit 2; }
+	$(PY) manage.py restore "$(BACKUP)" $(if $(FORCE),--force)
 
 lint: $(VENV)/.dev-installed
 	$(VENV)/bin/ruff check .
