@@ -36,6 +36,27 @@ class CarriedInAdminAndExportTests(TestCase):
         self.assertContains(page, "#1")
         self.assertContains(page, "still to confirm:")
 
+    def test_the_diff_compares_the_previous_campaigns_submission(self) -> None:
+        self.submit_carried()
+        self.client.force_login(self.reviewer)
+        page = self.client.get(
+            reverse("admin:survey_response_diff", args=[self.response.pk])
+        )
+        self.assertEqual((page.context["before"], page.context["after"]), (0, 1))
+        self.assertContains(page, "q1 #1 (")
+        changes = {(c.where, c.question_id) for c in page.context["changes"]}
+        # The use's D7 was dropped by the new version's type and answered anew.
+        self.assertIn(("Use 1", "D7"), changes)
+        self.assertNotIn(("Organisation", "A1"), changes)  # carried unchanged
+
+    def test_the_previous_submission_stays_out_of_a_reviewers_reach(self) -> None:
+        self.submit_carried()
+        self.client.force_login(make_reviewer(self.response.campaign))
+        page = self.client.get(
+            reverse("admin:survey_response_diff", args=[self.response.pk])
+        )
+        self.assertEqual(list(page.context["versions"]), [1])
+
     def test_the_list_filters_carried_responses(self) -> None:
         self.client.force_login(self.reviewer)
         url = reverse("admin:survey_response_changelist")
@@ -43,6 +64,18 @@ class CarriedInAdminAndExportTests(TestCase):
         fresh = self.client.get(url, {"carried": "no"}).context["cl"]
         self.assertEqual([r.pk for r in carried.result_list], [self.response.pk])
         self.assertNotIn(self.response.pk, [r.pk for r in fresh.result_list])
+
+    def submit_carried(self) -> None:
+        """Confirm everything, give again what the new version dropped, and submit."""
+        Response.objects.filter(pk=self.response.pk).update(to_confirm=[])
+        self.response.refresh_from_db()
+        answers = dict(self.response.answers, F3="yes")
+        Response.objects.filter(pk=self.response.pk).update(answers=answers)
+        use = self.response.uses.get()
+        use.answers["D7"] = "yes"
+        use.save()
+        self.response.refresh_from_db()
+        self.response.submit(self.signatory, None, timezone.now())
 
     def test_the_export_says_where_the_answers_came_from(self) -> None:
         (row,) = table(
@@ -52,15 +85,7 @@ class CarriedInAdminAndExportTests(TestCase):
         )
         self.assertEqual(row["Carried forward from"], "q1 #1")
         # Once submitted, the attested row says the same.
-        Response.objects.filter(pk=self.response.pk).update(to_confirm=[])
-        self.response.refresh_from_db()
-        answers = dict(self.response.answers, F3="yes")
-        Response.objects.filter(pk=self.response.pk).update(answers=answers)
-        use = self.response.uses.get()
-        use.answers["D7"] = "no"
-        use.save()
-        self.response.refresh_from_db()
-        self.response.submit(self.signatory, None, timezone.now())
+        self.submit_carried()
         (row,) = table(workbook(self.response.campaign)["Contractors"])
         self.assertEqual(row["Carried forward from"], "q1 #1")
         (before,) = table(workbook(self.before.campaign)["Contractors"])

@@ -27,6 +27,7 @@ from django.utils.translation import gettext_lazy as _
 from survey import readable
 from survey.admin import exports as exports_admin
 from survey.admin import labels
+from survey.admin.diffs import DiffMixin
 from survey.admin.response_filters import (
     AttestedFilter,
     BandFilter,
@@ -83,7 +84,7 @@ class UseInline(labels.UseLabels, admin.TabularInline):
 
 
 @admin.register(Response)
-class ResponseAdmin(ReviewMixin, CampaignScopedAdmin):
+class ResponseAdmin(ReviewMixin, DiffMixin, CampaignScopedAdmin):
     change_form_template = "admin/survey/response/change_form.html"
     # Eight columns fit a laptop screen; the campaign and each flag are filters, and
     # the flags are short badges in one column (issue 10 §11).

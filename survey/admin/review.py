@@ -18,7 +18,6 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from survey import readable
 from survey.admin.forms import (
     BulkReturnForm,
     ExtensionForm,
@@ -27,7 +26,7 @@ from survey.admin.forms import (
     ReturnForm,
 )
 from survey.deadlines import describe
-from survey.models import Response, Submission
+from survey.models import Response
 
 SIMPLE_VERBS = {
     "start_review": _("Start review"),
@@ -355,52 +354,6 @@ class ReviewMixin:
             % {"deadline": describe(response.campaign.deadline, zone)},
             form=form,
         )
-
-    def diff_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        response = self._response_for(request, object_id, "view")
-        submissions = {
-            s.number: s for s in response.submissions.select_related("questionnaire")
-        }
-        numbers = sorted(submissions)
-        before = _number(request.GET.get("a"), numbers[-2] if len(numbers) > 1 else 0)
-        after = _number(request.GET.get("b"), numbers[-1] if numbers else 0)
-        changes: list[readable.Change] = []
-        if before in submissions and after in submissions:
-            # Each submission is read with the version it was given on.
-            changes = readable.diff(
-                submissions[before].version_parsed(),
-                _snapshot(submissions[before]),
-                _snapshot(submissions[after]),
-                response.campaign.vendor.name,
-                later=submissions[after].version_parsed(),
-            )
-        return TemplateResponse(
-            request,
-            "admin/survey/response/diff.html",
-            {
-                **self.admin_site.each_context(request),
-                "opts": self.opts,
-                "original": response,
-                "title": gettext("Changes between submitted versions"),
-                "numbers": numbers,
-                "before": before,
-                "after": after,
-                "compared": before in submissions and after in submissions,
-                "changes": changes,
-                "versions": {n: str(s.questionnaire) for n, s in submissions.items()},
-            },
-        )
-
-
-def _snapshot(submission: Submission) -> dict[str, Any]:
-    return {"answers": submission.answers, "uses": submission.uses}
-
-
-def _number(value: str | None, default: int) -> int:
-    try:
-        return int(value or default)
-    except ValueError:
-        return default
 
 
 def local_time(instant: Any, zone: str) -> str:
