@@ -1,0 +1,395 @@
+"""AC-1: every URL pattern of the site, the admin included, swept for who may open it.
+
+The list of patterns is the URLconf itself (tests/routes.py walks the resolver), filled
+with the ids of real objects built here: a submitted response of organisation A with a
+use, an attachment, a review comment, a reminder, an export job... in campaign A. Each
+pattern is requested with GET and POST:
+
+- anonymously: a redirect to a login page, or 401/403/404/405; the few public pages
+  (routes.PUBLIC) may answer, but never with data, and nothing answers 500;
+- as a user of organisation B: A's contractor pages are 404, the admin is closed;
+- for the admin's patterns, as A's own contractor (closed) and as a reviewer assigned
+  to campaign B only (A's objects are 403/404, the lists show nothing of A).
+
+"Data" is any of A's distinctive strings (MARK), searched in every reply. Each sweep
+records the patterns it requested and fails listing any it did not, so that a pattern
+nobody requests, or one it cannot fill or classify, fails the suite with its name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django.apps import apps
+from django.contrib import admin
+from django.contrib.auth import SESSION_KEY
+from django.contrib.auth.tokens import default_token_generator
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Model
+from django.test import Client, TestCase
+from django.urls import Resolver404, resolve
+from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+from django_tasks_db.models import DBTaskResult
+
+from survey.admin.scoping import CampaignScopedAdmin
+from survey.models import (
+    Attachment,
+    AuditEvent,
+    ExportJob,
+    IntermediaryAlias,
+    Invitation,
+    Membership,
+    ReminderSent,
+    Response,
+    ReviewComment,
+    ScoringVersion,
+    Use,
+    User,
+)
+from survey.roles import ensure_staff_groups
+from tests import routes
+from tests.helpers import (
+    complete_org_answers,
+    complete_use_answers,
+    make_campaign,
+    make_organisation,
+    make_response,
+    make_user,
+)
+from tests.review_helpers import make_admin_officer, make_reviewer
+
+# In every string of A's that a page could show; never in a reply to the sweeps' users.
+MARK = "Sweepmark"
+METHODS = ("get", "post")
+# What the sweeps post: answers, in case a page took them (no MARK: pages reflect it).
+POSTED = {"A1": "Injected", "D1": "Injected", "text": "Injected"}
+# Redirects to these pages ask for (more) authentication: a login page, or a step of
+# the staff's second factor. Nothing is shown there.
+LOGIN_PAGE = re.compile(r"(^|:)login$|(^|[:-])mfa-")
+
+
+def snapshot() -> str:
+    """A digest of every row of the survey's tables (audit trail and last logins aside):
+    equal digests mean that no request of a sweep changed anything."""
+    rows = []
+    for model in apps.get_app_config("survey").get_models():
+        if model is AuditEvent:
+            continue
+        values = model._default_manager.order_by("pk").values()
+        rows.append([{k: v for k, v in r.items() if k != "last_login"} for r in values])
+    text = json.dumps(rows, default=str, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def is_login_page(location: str) -> bool:
+    try:
+        name = resolve(urlsplit(location).path).view_name or ""
+    except Resolver404:
+        return False
+    return bool(LOGIN_PAGE.search(name))
+
+
+class Sweep:
+    """Requests routes as one user (None: anonymously), and says what went wrong."""
+
+    def __init__(self, test: SweepTestCase, user: User | None) -> None:
+        self.test = test
+        self.user = user
+        self.client = Client()
+        self.exercised: set[str] = set()
+        self.problems: list[str] = []
+
+    def fresh_client(self) -> Client:
+        # A POST to a logout page ends the session: log in again for the next request.
+        if self.user is not None and SESSION_KEY not in self.client.session:
+            self.client.force_login(self.user)
+        return self.client
+
+    def run(
+        self,
+        chosen: list[routes.Route],
+        judge: Callable[[routes.Route, str, Any], str],
+    ) -> None:
+        """GET and POST each route; fail listing every problem and every route the
+        server never resolved (the registry: what was requested, not what was meant)."""
+        for route in chosen:
+            path = route.path(self.test.samples(route))
+            for method in METHODS:
+                data = POSTED if method == "post" else None
+                reply = getattr(self.fresh_client(), method)(path, data)
+                self.exercised.add(reply.resolver_match.route)
+                reply = self.followed(reply)
+                verdict = judge(route, method, reply)
+                # getvalue(): file downloads stream their content.
+                if not verdict and MARK.encode() in reply.getvalue():
+                    verdict = "shows data of A"
+                if not verdict and reply.status_code >= 500:
+                    verdict = "server error"
+                if verdict:
+                    where = reply.get("Location", "")
+                    self.problems.append(
+                        f"{method.upper()} {path} ({route.label}) → "
+                        f"{reply.status_code} {where}: {verdict}"
+                    )
+        missed = sorted(r.label for r in chosen if r.route not in self.exercised)
+        self.test.assertEqual(missed, [], "URL patterns this sweep never requested")
+        self.test.assertEqual(self.problems, [], "\n" + "\n".join(self.problems))
+
+    def followed(self, reply: Any) -> Any:
+        """A redirect to anything but a login page is followed (the admin's bare object
+        URL sends to its change page): what counts is the page reached."""
+        for _hop in range(3):
+            location = reply.get("Location", "")
+            if reply.status_code not in (301, 302) or is_login_page(location):
+                return reply
+            if urlsplit(location).netloc:
+                return reply  # off the site: judged as it is
+            reply = self.fresh_client().get(location)
+        return reply
+
+
+def closed(reply: Any, *codes: int) -> bool:
+    """Refused: sent to log in, or one of `codes`."""
+    if reply.status_code in (301, 302):
+        return is_login_page(reply["Location"])
+    return reply.status_code in codes
+
+
+class SweepTestCase(TestCase):
+    @classmethod
+    def setUpTestData(cls) -> None:
+        ensure_staff_groups()
+        cls.officer = make_admin_officer()
+        cls.campaign_a = make_campaign(title="Campaign A")
+        cls.campaign_b = make_campaign(title="Campaign B")
+        cls.org_a = make_organisation(legal_name=f"{MARK} Systems")
+        cls.org_b = make_organisation(legal_name="Beta Works")
+        cls.a1 = make_user("a1@alpha.example", cls.org_a)
+        signatory = make_user(
+            "a2@alpha.example", cls.org_a, role=Membership.Role.SIGNATORY
+        )
+        cls.b1 = make_user("b1@beta.example", cls.org_b, Membership.Role.SIGNATORY)
+        cls.reviewer_b = make_reviewer(cls.campaign_b)
+        answers = complete_org_answers(A1=f"{MARK} Systems Inc.", F2=f"{MARK} Signer")
+        cls.response_a = make_response(cls.campaign_a, cls.org_a, answers=answers)
+        cls.use_a = Use(
+            response=cls.response_a,
+            position=1,
+            answers=complete_use_answers(D1=f"{MARK} drafting"),
+        )
+        cls.use_a.refresh_derived(cls.campaign_a.questionnaire.parsed, answers)
+        cls.use_a.save()
+        cls.attachment_a = Attachment.objects.create(
+            response=cls.response_a,
+            question_id="E1b",
+            name=f"{MARK}-plan.pdf",
+            content_type="application/pdf",
+            size=15,
+            sha256="0" * 64,
+            content=f"%PDF- {MARK}".encode(),
+            uploaded_by=cls.a1,
+        )
+        cls.response_a.submit(signatory, ip="192.0.2.1", at=timezone.now())
+        ReviewComment.objects.create(
+            response=cls.response_a,
+            question_id="A1",
+            text=f"{MARK}: check the name",
+            author=cls.officer,
+        )
+        ReminderSent.objects.create(
+            response=cls.response_a, offset_hours=24, deadline=cls.campaign_a.deadline
+        )
+        ExportJob.objects.create(campaign=cls.campaign_a, requested_by=cls.officer)
+        ScoringVersion.objects.create(
+            campaign=cls.campaign_a, number=1, config={}, note=f"{MARK} defaults"
+        )
+        AuditEvent.record(
+            "response.viewed",
+            obj=cls.response_a,
+            organisation=cls.org_a,
+            campaign=cls.campaign_a,
+            note=MARK,
+        )
+        # Organisation B answers campaign A too (the same campaign, another organisation)
+        # and campaign B, the only one its reviewer is assigned to.
+        make_response(cls.campaign_a, cls.org_b)
+        make_response(cls.campaign_b, cls.org_b)
+        cls.invitation, cls.invitation_token = Invitation.issue(
+            cls.org_b, "new@beta.example", Membership.Role.PREPARER
+        )
+        IntermediaryAlias.objects.create(key="aws bedrock", platform="Amazon Bedrock")
+        for model in (AccessAttempt, AccessFailureLog, AccessLog):
+            extra = {"get_data": "", "post_data": "", "failures_since_start": 1}
+            model.objects.create(
+                username="a1@alpha.example",
+                ip_address="192.0.2.9",
+                user_agent="sweep",
+                http_accept="*/*",
+                path_info="/accounts/login/",
+                **(extra if model is AccessAttempt else {}),
+            )
+        # Second factors of staff (django-otp), when installed: one device of each kind.
+        for label, model_name in [
+            ("otp_totp", "TOTPDevice"),
+            ("otp_static", "StaticDevice"),
+        ]:
+            if apps.is_installed(f"django_otp.plugins.{label}"):
+                device = apps.get_model(label, model_name)
+                device.objects.create(user=cls.officer, name=f"{label} device")
+        DBTaskResult.objects.create(
+            args_kwargs={"args": [], "kwargs": {}},
+            task_path="survey.tasks.build_export",
+            backend_name="default",
+            run_after=timezone.now(),
+            exception_class_path="",
+            traceback="",
+        )
+
+    def samples(self, route: routes.Route) -> dict[str, Any]:
+        """Real ids of A's objects for every keyword a pattern may take."""
+        values: dict[str, Any] = {
+            "response_uuid": self.response_a.uuid,
+            "section_id": self.campaign_a.questionnaire.parsed.sections[0].id,
+            "use_uuid": self.use_a.uuid,
+            "attachment_uuid": self.attachment_a.uuid,
+            "token": self.invitation_token,
+            "app_label": "survey",
+            "url": "nowhere/",
+        }
+        if "uidb64" in route.kwargs:
+            values["uidb64"] = urlsafe_base64_encode(force_bytes(self.a1.pk))
+            values["token"] = default_token_generator.make_token(self.a1)
+        if "content_type_id" in route.kwargs:
+            values["content_type_id"] = ContentType.objects.get_for_model(Response).pk
+            values["object_id"] = self.response_a.pk
+        elif routes.OBJECT_KEYWORDS & set(route.kwargs):
+            obj = self.object_of(route.admin_model(), route)
+            values.update(dict.fromkeys(routes.OBJECT_KEYWORDS, obj.pk))
+        return values
+
+    def object_of(self, model: type[Model], route: routes.Route) -> Model:
+        """An object of campaign A for a model the admin scopes by campaign; any for the
+        shared records (vendors, questionnaires, users...)."""
+        rows = model._default_manager.order_by("pk")
+        model_admin = admin.site._registry.get(model)
+        if isinstance(model_admin, CampaignScopedAdmin):
+            rows = rows.filter(**{model_admin.campaign_path: self.campaign_a.pk})
+        obj = rows.first()
+        if obj is None:
+            raise routes.Unclassified(
+                f"No {model.__name__} of campaign A to fill {route.label!r}: create one "
+                "in SweepTestCase.setUpTestData (tests/test_url_sweep.py)."
+            )
+        return obj
+
+    def scoped(self, route: routes.Route) -> bool:
+        """An admin page about one object of a model scoped by campaign."""
+        if not routes.OBJECT_KEYWORDS & set(route.kwargs):
+            return False
+        if "content_type_id" in route.kwargs:
+            return True
+        model = route.admin_model()
+        return isinstance(admin.site._registry.get(model), CampaignScopedAdmin)
+
+
+class EveryPatternTests(SweepTestCase):
+    def test_every_pattern_has_a_kind(self) -> None:
+        self.assertEqual(routes.unclassified(), [])
+
+    def test_every_keyword_has_a_sample(self) -> None:
+        for route in routes.all_routes():
+            with self.subTest(route=route.label):
+                route.path(self.samples(route))
+
+    def test_a_pattern_it_cannot_fill_or_classify_fails_by_name(self) -> None:
+        odd = routes.Route("things/<int:thing>/", "survey-thing", "", ("thing",))
+        with self.assertRaisesMessage(routes.Unclassified, "'survey-thing'"):
+            odd.kind  # noqa: B018 - the property raises
+        new = routes.Route(
+            "r/<uuid:response_uuid>/notes/<int:note>/",
+            "survey-note",
+            "",
+            ("response_uuid", "note"),
+        )
+        self.assertEqual(new.kind, routes.KIND_RESPONSE)
+        with self.assertRaisesMessage(routes.Unclassified, "note of 'survey-note'"):
+            new.path(self.samples(new))
+
+    def test_the_public_pages_are_few(self) -> None:
+        self.assertLessEqual(len(routes.PUBLIC), 5)
+        names = {r.name for r in routes.all_routes()}
+        self.assertEqual(routes.PUBLIC_NAMES - names, set(), "stale public names")
+
+
+class AnonymousSweepTests(SweepTestCase):
+    def test_every_pattern_refuses_anonymous_users(self) -> None:
+        def judge(route: routes.Route, method: str, reply: Any) -> str:
+            if route.kind == routes.KIND_PUBLIC:
+                return ""
+            if closed(reply, 401, 403, 404, 405):
+                return ""
+            return "open to anonymous users"
+
+        before = snapshot()
+        Sweep(self, None).run(list(routes.all_routes()), judge)
+        self.assertEqual(snapshot(), before)
+
+
+class OtherOrganisationSweepTests(SweepTestCase):
+    def test_every_pattern_is_404_or_closed_to_another_organisation(self) -> None:
+        def judge(route: routes.Route, method: str, reply: Any) -> str:
+            if route.kind == routes.KIND_RESPONSE:
+                # 405: a page that does not serve this method says so before any lookup.
+                return "" if reply.status_code in (404, 405) else "not 404"
+            if route.kind == routes.KIND_ADMIN:
+                return "" if closed(reply, 403, 404, 405) else "admin open"
+            return ""  # their own pages, public or not: only the leak check applies
+
+        before = snapshot()
+        Sweep(self, self.b1).run(list(routes.all_routes()), judge)
+        self.assertEqual(snapshot(), before)
+
+
+class AdminSweepTests(SweepTestCase):
+    def test_the_admin_is_closed_to_contractors(self) -> None:
+        def judge(route: routes.Route, method: str, reply: Any) -> str:
+            if route.name in routes.PUBLIC_NAMES:
+                return ""
+            return "" if closed(reply, 403, 404, 405) else "admin open"
+
+        before = snapshot()
+        Sweep(self, self.a1).run(routes.admin_routes(), judge)
+        self.assertEqual(snapshot(), before)
+
+    def test_a_reviewer_of_another_campaign_sees_nothing_of_it(self) -> None:
+        def judge(route: routes.Route, method: str, reply: Any) -> str:
+            if self.scoped(route):
+                return "" if closed(reply, 403, 404, 405) else "not 403/404"
+            return ""  # lists and shared records: only the leak check applies
+
+        before = snapshot()
+        Sweep(self, self.reviewer_b).run(routes.admin_routes(), judge)
+        self.assertEqual(snapshot(), before)
+
+    def test_every_admin_page_opens_for_a_superuser_without_error(self) -> None:
+        """The same real ids, GET only: no page of the admin answers 500 to its owner."""
+        root = User.objects.create_superuser("root@example.com", "x" * 16)
+        client = Client()
+        problems = []
+        for route in routes.routes_of(routes.KIND_ADMIN):
+            if route.name == "admin:logout":
+                continue
+            client.force_login(root)
+            path = route.path(self.samples(route))
+            status = client.get(path).status_code
+            if status >= 500:
+                problems.append(f"GET {path} ({route.label}) → {status}")
+        self.assertEqual(problems, [])
