@@ -14,10 +14,9 @@ from django.conf import settings
 from django.core import mail
 from django.db import connection
 from django.test import Client, TestCase, TransactionTestCase
-from django.urls import URLPattern, reverse
+from django.urls import reverse
 from django.utils import timezone
 
-from survey import urls as survey_urls
 from survey.models import (
     Attachment,
     AuditEvent,
@@ -27,6 +26,7 @@ from survey.models import (
     Use,
     User,
 )
+from tests import routes
 from tests.helpers import (
     complete_org_answers,
     complete_use_answers,
@@ -38,19 +38,16 @@ from tests.helpers import (
 )
 from tests.review_helpers import make_admin_officer, make_reviewer
 
-# One sample per URL keyword; a new keyword without a sample fails the walkers.
-SAMPLE_KWARGS = {"response_uuid", "section_id", "use_uuid", "attachment_uuid"}
+
+def response_patterns() -> list[routes.Route]:
+    """Every contractor pattern of the URLconf (under r/<uuid:response_uuid>/), walked
+    from the resolver: a new one is in the walks below without editing them."""
+    return routes.routes_of(routes.KIND_RESPONSE)
 
 
-def response_patterns() -> list[URLPattern]:
-    return list(survey_urls.responses)
-
-
-def reverse_for(pattern: URLPattern, samples: dict[str, Any]) -> str:
-    names = set(pattern.pattern.converters) | {"response_uuid"}
-    unknown = names - set(SAMPLE_KWARGS)
-    assert not unknown, f"No sample for URL keyword(s) {unknown} in {pattern.name}"
-    return reverse(pattern.name, kwargs={k: samples[k] for k in names})
+def reverse_for(pattern: routes.Route, samples: dict[str, Any]) -> str:
+    # One sample per URL keyword; a new keyword without a sample fails the walkers.
+    return pattern.path(samples)
 
 
 def samples_for(response: Response, use: Use, attachment: Attachment) -> dict[str, Any]:
@@ -316,9 +313,29 @@ class DeadlineGateTests(TestCase):
         self.assertEqual(self.response.answers["A1"], "On time")
 
     def test_every_write_view_is_behind_the_gate(self) -> None:
-        """A new endpoint that accepts POST must show up in the walk above."""
-        names = {p.name for p in response_patterns()}
-        self.assertTrue(
+        """Enumerated from the URLconf, not listed: after the deadline the signatory
+        posts to every pattern outside the admin. Under a response it is refused (403;
+        405 where the page takes no POST); anywhere else (accounts, language, session)
+        it may answer, but no answer changes. So a new endpoint that takes a POST is
+        behind the gate, or writes no answer, without editing this test."""
+        refused: set[str] = set()
+        outside = {"token": "not-a-token", "uidb64": "MQ"}
+        with time_machine.travel(self.deadline + timedelta(hours=1), tick=False):
+            before = snapshot()
+            for route in routes.all_routes():
+                if route.namespace == "admin":
+                    continue
+                # A logout page ends the session: each POST starts logged in.
+                self.client.force_login(self.signatory)
+                path = route.path({**self.samples, **outside})
+                code = self.client.post(path, {"A1": "Late", "D1": "Late"}).status_code
+                if route.kind == routes.KIND_RESPONSE:
+                    self.assertIn(code, {403, 405}, route.label)
+                if code == 403:
+                    refused.add(route.name)
+            self.assertEqual(snapshot(), before)
+        # The write endpoints the old hard-coded list named are still refused.
+        self.assertLessEqual(
             {
                 "survey-section",
                 "survey-autosave",
@@ -327,8 +344,8 @@ class DeadlineGateTests(TestCase):
                 "survey-use-autosave",
                 "survey-use-delete",
                 "survey-submit",
-            }
-            <= names
+            },
+            refused,
         )
 
 
@@ -780,3 +797,4 @@ class OddRequestTests(TestCase):
         review = reverse("survey-review", args=[self.response.uuid])
         self.assertEqual(contractor.post(review).status_code, 405)
         self.assertEqual(contractor.head(review).status_code, 200)
+
