@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import Any
 
+from django.contrib import auth
 from django.http import (
     HttpRequest,
     HttpResponse,
@@ -11,6 +13,8 @@ from django.http import (
     HttpResponseNotAllowed,
 )
 from django.utils import timezone
+
+from survey import sessions
 
 
 class ReceivedAtMiddleware:
@@ -62,6 +66,57 @@ class RequestGuardMiddleware:
             )
             return HttpResponseBadRequest()
         return self.get_response(request)
+
+
+class SessionLifetimeMiddleware:
+    """End a session SESSION_ABSOLUTE_SECONDS after its login whatever the activity, and
+    move its idle expiry on at most once a minute (survey.sessions).
+
+    An ended session is logged out before the view runs: a page then sends its user to
+    the login page with `next`, and an autosave gets its 401 JSON, so the draft stays as
+    last saved.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        session = request.session
+        # A login in this request (the session has just been written anyway): its
+        # lifetime starts now. Checked on `modified` first so as not to load a session
+        # that nothing read.
+        if (
+            session.modified
+            and session.get(auth.SESSION_KEY)
+            and sessions.STARTED not in session
+        ):
+            sessions.touch(session, request.received_at, force=True)  # type: ignore[attr-defined]
+        return response
+
+    def process_view(
+        self,
+        request: HttpRequest,
+        view: Callable[..., Any],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> None:
+        if not request.user.is_authenticated:
+            return
+        now = request.received_at  # type: ignore[attr-defined]
+        if sessions.has_ended(request.session, now):
+            from survey.audit import client_ip
+            from survey.models import AuditEvent
+
+            AuditEvent.record(
+                "auth.session_ended",
+                actor=request.user,
+                ip=client_ip(request),
+                path=request.path[:300],
+            )
+            auth.logout(request)
+        elif not getattr(view, "session_refreshes_itself", False):
+            sessions.touch(request.session, now)
 
 
 def _request_strings(request: HttpRequest) -> Iterator[str]:
