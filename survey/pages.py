@@ -10,7 +10,6 @@ from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
-from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.timesince import timeuntil
@@ -18,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from survey import questionnaire as qn
+from survey import sessions
 from survey.deadlines import describe
 from survey.editing import Conflict
 from survey.forms import condition_json
@@ -205,7 +205,7 @@ def page_context(
         "review_current": current_id == "review",
         # Shown on a page whose carried-forward answers are still to be confirmed.
         "carried": carried_source(response) if current_id in unconfirmed else None,
-        "session_seconds": settings.SESSION_COOKIE_AGE,
+        "session": sessions.status(request.session, now),
         "section_title": current.title.render(vendor) if current else "",
         "section_intro": current.intro.render(vendor)
         if current and current.intro

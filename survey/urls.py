@@ -33,6 +33,7 @@ accounts = [
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("session", views.session_status, name="survey-session"),
     path(
         "password-reset/",
         auth_views.PasswordResetView.as_view(

@@ -1,8 +1,9 @@
-"""Session lifetime (AC-5) and expiry while editing (DL-2)."""
+"""Session lifetime and its warning (AC-5), and expiry while editing (DL-2)."""
 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -12,6 +13,7 @@ import time_machine
 from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.db import connection
+from django.http import HttpResponse
 from django.test import Client, TestCase
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -35,6 +37,12 @@ def session_writes(queries: CaptureQueriesContext) -> int:
     )
 
 
+def csrf_token_of(page: HttpResponse) -> str:
+    found = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', page.content)
+    assert found is not None
+    return found.group(1).decode()
+
+
 class SessionTestCase(TestCase):
     @classmethod
     def setUpTestData(cls) -> None:
@@ -51,6 +59,19 @@ class SessionTestCase(TestCase):
     def log_in(self, client: Client | None = None) -> None:
         reply = (client or self.client).post(
             reverse("login"), {"username": self.user.email, "password": PASSWORD}
+        )
+        self.assertEqual(reply.status_code, 302)
+
+    def log_in_with_token(self, client: Client) -> None:
+        """Log in as a browser does, with the login page's CSRF token."""
+        token = csrf_token_of(client.get(reverse("login")))
+        reply = client.post(
+            reverse("login"),
+            {
+                "username": self.user.email,
+                "password": PASSWORD,
+                "csrfmiddlewaretoken": token,
+            },
         )
         self.assertEqual(reply.status_code, 302)
 
@@ -111,6 +132,10 @@ class AbsoluteLifetimeTests(SessionTestCase):
         self.assertEqual(cookie["max-age"], 600)
         row = Session.objects.get(session_key=cookie.value)
         self.assertEqual(row.expire_date, START + ABSOLUTE)
+        # The page knows it cannot be extended any more.
+        self.assertContains(reply, 'data-session-expires-in="600"')
+        self.assertContains(reply, 'data-session-ends-in="600"')
+        self.assertNotContains(reply, "data-session-extendable")
 
     def test_a_new_login_starts_a_new_lifetime(self) -> None:
         with time_machine.travel(START, tick=False) as clock:
@@ -188,6 +213,65 @@ class IdleTimeoutTests(SessionTestCase):
             self.assertEqual(reply.json()["status"], "saved")
             clock.shift(IDLE - timedelta(seconds=1))
             self.assertEqual(self.client.get(self.page).status_code, 200)
+
+
+class StaySignedInTests(SessionTestCase):
+    """AC-5: the warning's endpoint: GET tells the time left, POST extends it."""
+
+    url = reverse("survey-session")
+
+    def test_the_pages_carry_the_warning_dialog(self) -> None:
+        with time_machine.travel(START, tick=False):
+            self.log_in()
+            page = self.client.get(self.page)
+        self.assertContains(page, 'role="alertdialog"')
+        self.assertContains(page, "Your session will end in 2 minutes. Stay signed in?")
+        self.assertContains(page, f'data-session-url="{self.url}"')
+        self.assertContains(page, f'data-session-expires-in="{IDLE.seconds}"')
+        self.assertContains(page, "data-session-extendable")
+
+    def test_asking_how_long_is_left_does_not_extend_the_session(self) -> None:
+        with time_machine.travel(START, tick=False) as clock:
+            self.log_in()
+            clock.shift(IDLE - timedelta(minutes=2))
+            with CaptureQueriesContext(connection) as queries:
+                data = self.client.get(self.url).json()
+            self.assertEqual(session_writes(queries), 0)
+            self.assertEqual(
+                (data["status"], data["expires_in"], data["extendable"]),
+                ("ok", 120, True),
+            )
+            self.assertEqual(data["ends_in"], (ABSOLUTE - IDLE).seconds + 120)
+            clock.shift(timedelta(minutes=2))
+            self.assertEqual(self.client.get(self.url).status_code, 401)
+
+    def test_staying_signed_in_extends_the_idle_timeout_and_keeps_the_page(
+        self,
+    ) -> None:
+        with time_machine.travel(START, tick=False) as clock:
+            self.log_in()
+            clock.shift(IDLE - timedelta(minutes=2))
+            data = self.client.post(self.url).json()
+            self.assertEqual((data["status"], data["expires_in"]), ("ok", IDLE.seconds))
+            clock.shift(IDLE - timedelta(seconds=1))
+            self.assertEqual(self.client.get(self.page).status_code, 200)
+
+    def test_an_ended_session_gets_401_json(self) -> None:
+        for method in (self.client.get, self.client.post):
+            reply = method(self.url)
+            self.assertEqual(reply.status_code, 401)
+            self.assertEqual(reply.json()["status"], "login")
+
+    def test_it_needs_the_pages_csrf_token(self) -> None:
+        client = Client(enforce_csrf_checks=True)
+        self.log_in_with_token(client)
+        reply = client.post(self.url, HTTP_ACCEPT="application/json")
+        self.assertEqual(reply.status_code, 403)
+        self.assertEqual(reply.json()["status"], "stale")
+        page = client.get(self.page)
+        token = csrf_token_of(page)
+        reply = client.post(self.url, {"csrfmiddlewaretoken": token})
+        self.assertEqual(reply.status_code, 200)
 
 
 class ExpiryWhileEditingTests(SessionTestCase):

@@ -798,3 +798,18 @@ class OddRequestTests(TestCase):
         self.assertEqual(contractor.post(review).status_code, 405)
         self.assertEqual(contractor.head(review).status_code, 200)
 
+
+class SessionEndpointTests(TestCase):
+    """AC-5's session endpoint (the expiry warning's): a login, the CSRF token for
+    POST, and only GET and POST."""
+
+    def test_it_refuses_anonymous_users_other_methods_and_forged_posts(self) -> None:
+        url = reverse("survey-session")
+        self.assertIn(url, url_samples())
+        for method in (Client().get, Client().post):
+            self.assertEqual(method(url).status_code, 401)
+        client = Client(enforce_csrf_checks=True)
+        client.force_login(make_user(organisation=make_organisation()))
+        self.assertEqual(client.head(url).status_code, 405)
+        self.assertEqual(client.post(url).status_code, 403)
+        self.assertEqual(client.get(url).json()["status"], "ok")

@@ -11,7 +11,7 @@ from survey.views.accounts import PasswordResetConfirm, accept_invitation, locke
 from survey.views.common import login_required_json
 from survey.views.register import use_delete, uses
 from survey.views.sections import autosave, section, start, use_autosave, use_edit
-from survey.views.site import csrf_failure, healthz, home
+from survey.views.site import csrf_failure, healthz, home, session_status
 from survey.views.submission import attachment, export, receipt, review, submit
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "receipt",
     "review",
     "section",
+    "session_status",
     "start",
     "submit",
     "use_autosave",

@@ -31,20 +31,26 @@ def login_required_json(view: View) -> View:
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not request.user.is_authenticated:
-            return JsonResponse(
-                {
-                    "status": "login",
-                    "message": _(
-                        "Your session expired. Log in again; "
-                        "your draft up to the last save is kept."
-                    ),
-                    "login_url": f"{reverse('login')}?next={request.path.rsplit('/', 1)[0]}/",
-                },
-                status=401,
+            return session_ended_json(
+                f"{reverse('login')}?next={request.path.rsplit('/', 1)[0]}/"
             )
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+def session_ended_json(login_url: str) -> JsonResponse:
+    return JsonResponse(
+        {
+            "status": "login",
+            "message": _(
+                "Your session expired. Log in again; "
+                "your draft up to the last save is kept."
+            ),
+            "login_url": login_url,
+        },
+        status=401,
+    )
 
 
 def _response(request: HttpRequest, response_uuid: Any) -> Response:

@@ -1,4 +1,5 @@
-"""Pages outside any one response: home, the health check, the stale-form page."""
+"""Pages outside any one response: home, the health check, the stale-form page, the
+session's status."""
 
 from __future__ import annotations
 
@@ -6,12 +7,14 @@ from django.contrib.auth.decorators import login_required
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_http_methods, require_safe
 
-from survey import pages
+from survey import pages, sessions
 from survey.models import Response
+from survey.views.common import session_ended_json
 
 
 @require_safe
@@ -32,7 +35,8 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     back = (
         request.path if request.method == "GET" else request.path.split("/autosave")[0]
     )
-    if request.path.endswith("/autosave"):
+    wants_json = "application/json" in request.headers.get("Accept", "")
+    if request.path.endswith("/autosave") or wants_json:
         return JsonResponse(
             {"status": "stale", "message": _stale_message()}, status=403
         )
@@ -44,6 +48,21 @@ def _stale_message() -> str:
         "This page is out of date (you may have logged in again in another tab). "
         "Reload it to continue; your saved draft is intact."
     )
+
+
+@sessions.refreshes_itself
+@never_cache
+@require_http_methods(["GET", "POST"])
+def session_status(request: HttpRequest) -> JsonResponse:
+    """For the pages' expiry warning. GET tells how long the session has left and does
+    not count as activity (another tab may be keeping it alive); POST, the warning's
+    "Stay signed in", pushes the idle expiry forward."""
+    if not request.user.is_authenticated:
+        return session_ended_json(reverse("login"))
+    now = request.received_at  # type: ignore[attr-defined]
+    if request.method == "POST":
+        sessions.touch(request.session, now, force=True)
+    return JsonResponse({"status": "ok", **sessions.status(request.session, now)})
 
 
 @login_required

@@ -10,14 +10,12 @@
           conflict: "Someone else changed an answer you edited: save the page to see both values.",
           login: "Your session expired: log in again (your draft up to the last save is kept).",
           failed: "Could not save just now; will retry. Your typing is still on this page.",
-          expiring: "Your session will expire in 2 minutes without activity: save now to keep working.",
           yours: "your time: ", remove: "Remove this row", names: "short" },
     fr: { d: "j", h: "h", min: "min", left: "restant", closed: "clos",
           saved: "Brouillon enregistré à ", errors: " – certaines réponses sont à corriger",
           conflict: "Quelqu'un d'autre a modifié une réponse que vous avez changée : enregistrez la page pour voir les deux valeurs.",
           login: "Votre session a expiré : reconnectez-vous (votre brouillon jusqu'au dernier enregistrement est conservé).",
           failed: "Enregistrement impossible pour l'instant ; nouvel essai bientôt. Votre saisie reste sur la page.",
-          expiring: "Votre session expire dans 2 minutes sans activité : enregistrez pour continuer.",
           yours: "votre heure : ", remove: "Retirer cette ligne", names: "long" }
   };
   // Only English and French are shipped; any other page language reads English.
@@ -81,6 +79,87 @@
       form.querySelectorAll("button[type=submit]").forEach(function (b) { b.disabled = true; });
     });
   });
+
+  // Session expiry (templates/survey/_layout.html): two minutes before the session ends, a
+  // dialog offers to stay signed in; a save counts as activity. The server says how long
+  // is left; elapsed time is read from Date.now(), which, unlike performance.now(), keeps
+  // counting while the computer sleeps (the session's clock does too).
+  var sessionActive = function () {};
+  var sessionDialog = document.getElementById("session-warning");
+  if (sessionDialog && typeof sessionDialog.showModal === "function") {
+    sessionActive = watchSession(sessionDialog);
+  }
+
+  function watchSession(dialog) {
+    var endpoint = dialog.getAttribute("data-session-url");
+    var idle = Number(dialog.getAttribute("data-session-idle"));
+    // When to ask the server next, and when the absolute end is two minutes away.
+    var checkAt = Infinity, limitAt = Infinity, asking = false;
+
+    function show(state) {
+      dialog.querySelectorAll("[data-session-state]").forEach(function (part) {
+        part.hidden = part.getAttribute("data-session-state") !== state;
+      });
+      dialog.setAttribute("aria-labelledby", "session-" + state + "-text");
+      if (!dialog.open) { dialog.showModal(); }
+      dialog.querySelector("[data-session-state='" + state + "'] .btn").focus();
+    }
+    // What the server said: seconds left, and whether activity can still extend them.
+    function heard(code, data) {
+      if (code === 401) { checkAt = Infinity; show("ended"); return; }
+      if (code !== 200) {
+        // The page itself is out of date (a login in another tab): only a reload helps.
+        checkAt = Infinity;
+        dialog.querySelector("[data-session-message]").textContent = data.message || "";
+        show("notice");
+        return;
+      }
+      limitAt = Date.now() + (data.ends_in - 120) * 1000;
+      if (data.expires_in > 120) {
+        checkAt = Date.now() + (data.expires_in - 120) * 1000;
+        if (dialog.open) { dialog.close(); }
+        return;
+      }
+      // Asked again just after the end, when the answer is the 401.
+      checkAt = Date.now() + (data.expires_in + 1) * 1000;
+      show(data.extendable ? "warn" : "limit");
+    }
+    function ask(method, body) {
+      asking = true;
+      return fetch(endpoint, { method: method, body: body, credentials: "same-origin",
+                               headers: { "Accept": "application/json" } })
+        .then(function (reply) {
+          return reply.json().then(function (data) { heard(reply.status, data); });
+        })
+        .finally(function () { asking = false; });
+    }
+    // Near the end by this page's reckoning, ask the server before warning: another tab
+    // may have kept the session alive. Asking does not count as activity.
+    function check() {
+      if (!asking && Date.now() >= checkAt) { ask("GET").catch(function () {}); }
+    }
+    var offline = dialog.querySelector("[data-session-offline]");
+    dialog.querySelector("form").addEventListener("submit", function (event) {
+      event.preventDefault();
+      offline.hidden = true;
+      ask("POST", new FormData(event.target)).catch(function () { offline.hidden = false; });
+    });
+    dialog.querySelectorAll("[data-session-close]").forEach(function (button) {
+      button.addEventListener("click", function () { dialog.close(); });
+    });
+    heard(200, { expires_in: Number(dialog.getAttribute("data-session-expires-in")),
+                 ends_in: Number(dialog.getAttribute("data-session-ends-in")),
+                 extendable: dialog.hasAttribute("data-session-extendable") });
+    setInterval(check, 5000);
+    document.addEventListener("visibilitychange", check);
+    // A save moved the idle expiry on (unless the previous move was under a minute ago),
+    // never past the absolute end; with the dialog open, the server is asked at once
+    // whether it still applies.
+    return function () {
+      var idleWarning = Date.now() + Math.max(0, idle - 60 - 120) * 1000;
+      checkAt = dialog.open ? Date.now() : Math.min(idleWarning, limitAt);
+    };
+  }
 
   var form = document.querySelector("form[data-autosave]");
   if (!form) { return; }
@@ -192,8 +271,6 @@
   var status = form.querySelector("[data-autosave-status]");
   var url = form.getAttribute("data-autosave");
   var dirty = false, busy = false;
-  var sessionSeconds = Number(form.getAttribute("data-session-seconds") || 0);
-  var lastContact = performance.now();
   function say(text) { if (status) { status.textContent = text; } }
   form.addEventListener("input", function () { dirty = true; });
   form.addEventListener("change", function () { dirty = true; });
@@ -217,7 +294,7 @@
       .then(function (result) {
         var data = result.data;
         if (result.code === 200) {
-          lastContact = performance.now();
+          sessionActive();
           form.querySelector("[name=version]").value = data.version;
           form.querySelector("[name=loaded]").value = JSON.stringify(data.loaded);
           if (data.status === "conflict") { say(words.conflict); return; }
@@ -236,10 +313,4 @@
   window.addEventListener("pagehide", function () {
     if (dirty && navigator.sendBeacon) { navigator.sendBeacon(url, draft()); }
   });
-  if (sessionSeconds > 180) {
-    setInterval(function () {
-      var idle = (performance.now() - lastContact) / 1000;
-      if (idle > sessionSeconds - 120 && idle < sessionSeconds) { say(words.expiring); }
-    }, 20000);
-  }
 })();
