@@ -1,4 +1,4 @@
-"""Session lifetime and its warning (AC-5), and expiry while editing (DL-2)."""
+"""Sessions: lifetime and warning (AC-5), expiry while editing (DL-2), CSRF rotation (DL-3)."""
 
 from __future__ import annotations
 
@@ -323,3 +323,57 @@ class ExpiryWhileEditingTests(SessionTestCase):
 
     def test_past_the_absolute_lifetime(self) -> None:
         self.edit_after("absolute")
+
+
+class CsrfRotationTests(SessionTestCase):
+    """DL-3: another tab logs out and in (a new CSRF token) while this one edits."""
+
+    def test_the_old_page_is_told_to_reload_and_the_draft_is_intact(self) -> None:
+        client = Client(enforce_csrf_checks=True)
+        self.log_in_with_token(client)
+        page = client.get(self.page)
+        old = csrf_token_of(page)
+        state = {
+            "version": page.context["version"],
+            "loaded": page.context["loaded"],
+            "csrfmiddlewaretoken": old,
+        }
+        # Tab 2: log out, then in again.
+        client.post(reverse("logout"), {"csrfmiddlewaretoken": old})
+        self.log_in_with_token(client)
+        # Tab 1: its autosave, its Save button, its "Stay signed in".
+        reply = client.post(self.autosave, {**state, "A1": "Typed in tab 1"})
+        self.assertEqual(reply.status_code, 403)
+        self.assertEqual(
+            reply.json(),
+            {
+                "status": "stale",
+                "message": "This page is out of date (you may have logged in again in "
+                "another tab). Reload it to continue; your saved draft is intact.",
+            },
+        )
+        reply = client.post(self.page, {**state, "A1": "Typed in tab 1"})
+        self.assertContains(reply, "This page is out of date", status_code=403)
+        self.assertContains(reply, f'href="{self.page}"', status_code=403)
+        reply = client.post(
+            reverse("survey-session"),
+            {"csrfmiddlewaretoken": old},
+            HTTP_ACCEPT="application/json",
+        )
+        self.assertEqual(reply.json()["status"], "stale")
+        self.assertEqual(self.answers(), {"A1": "Saved earlier"})
+        # Reloading continues where the draft was saved, and saving works again.
+        page = client.get(self.page)
+        self.assertContains(page, 'value="Saved earlier"')
+        reply = client.post(
+            self.page,
+            {
+                "version": page.context["version"],
+                "loaded": page.context["loaded"],
+                "csrfmiddlewaretoken": csrf_token_of(page),
+                "A1": "Saved after reload",
+                "save": "1",
+            },
+        )
+        self.assertEqual(reply.status_code, 302)
+        self.assertEqual(self.answers()["A1"], "Saved after reload")
