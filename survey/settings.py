@@ -50,6 +50,9 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "django_tasks",
     "django_tasks_db",
 ]
@@ -66,10 +69,14 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "survey.middleware.SessionLifetimeMiddleware",
+    # Marks request.user verified when this session passed a second factor.
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "survey.audit.PermissionDeniedAuditMiddleware",
+    # Inside CSP and clickjacking, so that its redirects carry their headers too.
+    "survey.mfa.StaffMFAMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -234,6 +241,16 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_DISABLE_ACCESS_LOG = True
 AXES_LOCKOUT_CALLABLE = "survey.views.locked_out"
 AXES_VERBOSE = False
+
+# Staff (reviewers and admins) see every contractor's answers: in production they pass
+# a second factor (TOTP, with one-time recovery codes) after the password, and enrol an
+# authenticator app at their first login. Off by default with DEBUG on (the demo);
+# STAFF_MFA=1 or 0 says otherwise.
+STAFF_MFA = env_bool("STAFF_MFA", default=not DEBUG)
+OTP_TOTP_ISSUER = "Dependency survey"
+# Neither the TOTP secrets nor the recovery codes are shown in the admin: a second factor
+# is only as secret as the people who can read it.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # Background work (exports) on a real queue shared by every app server: django-tasks'
 # API with django-tasks-db's database backend; `python manage.py db_worker` runs it.

@@ -33,6 +33,13 @@ accounts = [
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("two-factor/", views.two_factor, name="survey-mfa-verify"),
+    path("two-factor/setup/", views.two_factor_setup, name="survey-mfa-enrol"),
+    path(
+        "two-factor/recovery-codes/",
+        views.recovery_codes,
+        name="survey-mfa-recovery-codes",
+    ),
     path("session", views.session_status, name="survey-session"),
     path(
         "password-reset/",

@@ -28,6 +28,9 @@ def pytest_configure(config: pytest.Config) -> None:
     # Serve static files from the apps as in development: tests run no collectstatic.
     settings.WHITENOISE_AUTOREFRESH = True
     settings.WHITENOISE_USE_FINDERS = True
+    # force_login stands for the whole login elsewhere; tests/test_mfa.py turns staff
+    # two-factor on with override_settings, whatever STAFF_MFA or DEBUG the shell has.
+    settings.STAFF_MFA = False
 
 
 @pytest.fixture(scope="session")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from survey.views.accounts import PasswordResetConfirm, accept_invitation, locked_out
 from survey.views.common import login_required_json
+from survey.views.mfa import recovery_codes, two_factor, two_factor_setup
 from survey.views.register import use_delete, uses
 from survey.views.sections import autosave, section, start, use_autosave, use_edit
 from survey.views.site import csrf_failure, healthz, home, session_status
@@ -26,11 +27,14 @@ __all__ = [
     "locked_out",
     "login_required_json",
     "receipt",
+    "recovery_codes",
     "review",
     "section",
     "session_status",
     "start",
     "submit",
+    "two_factor",
+    "two_factor_setup",
     "use_autosave",
     "use_delete",
     "use_edit",
