@@ -27,3 +27,9 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Open {settings.SITE_URL}/ (admin: {settings.SITE_URL}/{settings.ADMIN_URL_PATH})"
         )
+        self.stdout.write(
+            "Staff two-factor is on: reviewers and admins set up an authenticator app "
+            "at their first login."
+            if settings.STAFF_MFA
+            else "Staff two-factor is off; to try it, run `STAFF_MFA=1 make run`."
+        )
