@@ -14,8 +14,16 @@ from functools import cache
 from typing import Any
 
 from django.apps import apps
+from django.contrib import admin
+from django.contrib.auth.tokens import default_token_generator
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import Model
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+
+from survey.admin.scoping import CampaignScopedAdmin
+from survey.models import Attachment, Response, Use, User
 
 # Pages anyone may open, by group (AC-1 allows at most five). Each either shows no data
 # or is reached with a secret the link carries (an invitation or reset token).
@@ -156,3 +164,58 @@ def unclassified() -> list[str]:
         except Unclassified as exc:
             problems.append(str(exc))
     return problems
+
+
+@dataclass(frozen=True)
+class Samples:
+    """Real objects to fill every keyword a pattern may take, those of one response."""
+
+    response: Response
+    use: Use
+    attachment: Attachment
+    user: User  # whose password-reset link is filled in
+    invitation_token: str
+    section_id: str = ""  # the first section unless said
+
+    def for_route(self, route: Route) -> dict[str, Any]:
+        values: dict[str, Any] = {
+            "response_uuid": self.response.uuid,
+            "section_id": self.section_id
+            or self.response.campaign.questionnaire.parsed.sections[0].id,
+            "use_uuid": self.use.uuid,
+            "attachment_uuid": self.attachment.uuid,
+            "token": self.invitation_token,
+            "app_label": "survey",
+            "url": "nowhere/",
+        }
+        if "uidb64" in route.kwargs:
+            values["uidb64"] = urlsafe_base64_encode(force_bytes(self.user.pk))
+            values["token"] = default_token_generator.make_token(self.user)
+        if "content_type_id" in route.kwargs:
+            values["content_type_id"] = ContentType.objects.get_for_model(Response).pk
+            values["object_id"] = self.response.pk
+        elif OBJECT_KEYWORDS & set(route.kwargs):
+            obj = self.object_of(route.admin_model(), route)
+            values.update(dict.fromkeys(OBJECT_KEYWORDS, obj.pk))
+        return values
+
+    def object_of(self, model: type[Model], route: Route) -> Model:
+        """An object of the response's campaign for a model the admin scopes by campaign;
+        any for the shared records (vendors, questionnaires, users...)."""
+        rows = model._default_manager.order_by("pk")
+        if scoped_admin(model):
+            path = admin.site._registry[model].campaign_path  # type: ignore[attr-defined]
+            rows = rows.filter(**{path: self.response.campaign_id})
+        obj = rows.first()
+        if obj is None:
+            raise Unclassified(
+                f"No {model.__name__} of the campaign to fill {route.label!r}: the test "
+                "data must hold one (SweepTestCase.setUpTestData in "
+                "tests/test_url_sweep.py builds one of each)."
+            )
+        return obj
+
+
+def scoped_admin(model: type[Model]) -> bool:
+    """Whether the admin shows a reviewer only the rows of their campaigns."""
+    return isinstance(admin.site._registry.get(model), CampaignScopedAdmin)

@@ -27,19 +27,12 @@ from urllib.parse import urlsplit
 
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.apps import apps
-from django.contrib import admin
 from django.contrib.auth import SESSION_KEY
-from django.contrib.auth.tokens import default_token_generator
-from django.contrib.contenttypes.models import ContentType
-from django.db.models import Model
 from django.test import Client, TestCase
 from django.urls import Resolver404, resolve
 from django.utils import timezone
-from django.utils.encoding import force_bytes
-from django.utils.http import urlsafe_base64_encode
 from django_tasks_db.models import DBTaskResult
 
-from survey.admin.scoping import CampaignScopedAdmin
 from survey.models import (
     Attachment,
     AuditEvent,
@@ -48,7 +41,6 @@ from survey.models import (
     Invitation,
     Membership,
     ReminderSent,
-    Response,
     ReviewComment,
     ScoringVersion,
     Use,
@@ -255,40 +247,13 @@ class SweepTestCase(TestCase):
 
     def samples(self, route: routes.Route) -> dict[str, Any]:
         """Real ids of A's objects for every keyword a pattern may take."""
-        values: dict[str, Any] = {
-            "response_uuid": self.response_a.uuid,
-            "section_id": self.campaign_a.questionnaire.parsed.sections[0].id,
-            "use_uuid": self.use_a.uuid,
-            "attachment_uuid": self.attachment_a.uuid,
-            "token": self.invitation_token,
-            "app_label": "survey",
-            "url": "nowhere/",
-        }
-        if "uidb64" in route.kwargs:
-            values["uidb64"] = urlsafe_base64_encode(force_bytes(self.a1.pk))
-            values["token"] = default_token_generator.make_token(self.a1)
-        if "content_type_id" in route.kwargs:
-            values["content_type_id"] = ContentType.objects.get_for_model(Response).pk
-            values["object_id"] = self.response_a.pk
-        elif routes.OBJECT_KEYWORDS & set(route.kwargs):
-            obj = self.object_of(route.admin_model(), route)
-            values.update(dict.fromkeys(routes.OBJECT_KEYWORDS, obj.pk))
-        return values
-
-    def object_of(self, model: type[Model], route: routes.Route) -> Model:
-        """An object of campaign A for a model the admin scopes by campaign; any for the
-        shared records (vendors, questionnaires, users...)."""
-        rows = model._default_manager.order_by("pk")
-        model_admin = admin.site._registry.get(model)
-        if isinstance(model_admin, CampaignScopedAdmin):
-            rows = rows.filter(**{model_admin.campaign_path: self.campaign_a.pk})
-        obj = rows.first()
-        if obj is None:
-            raise routes.Unclassified(
-                f"No {model.__name__} of campaign A to fill {route.label!r}: create one "
-                "in SweepTestCase.setUpTestData (tests/test_url_sweep.py)."
-            )
-        return obj
+        return routes.Samples(
+            self.response_a,
+            self.use_a,
+            self.attachment_a,
+            self.a1,
+            self.invitation_token,
+        ).for_route(route)
 
     def scoped(self, route: routes.Route) -> bool:
         """An admin page about one object of a model scoped by campaign."""
@@ -296,8 +261,7 @@ class SweepTestCase(TestCase):
             return False
         if "content_type_id" in route.kwargs:
             return True
-        model = route.admin_model()
-        return isinstance(admin.site._registry.get(model), CampaignScopedAdmin)
+        return routes.scoped_admin(route.admin_model())
 
 
 class EveryPatternTests(SweepTestCase):
