@@ -191,8 +191,10 @@ class ResponsePageTests(TestCase):
         address = reverse("admin:survey_response_return", args=[self.response.pk])
         page = self.client.get(address)
         use = self.response.uses.get()
-        self.assertContains(page, 'name="c_B2"')
-        self.assertContains(page, f'name="c_{use.pk}_D13"')
+        # Each box once: a second copy with the same name would win in the POST.
+        self.assertContains(page, 'name="c_B2"', count=1)
+        self.assertContains(page, f'name="c_{use.pk}_D13"', count=1)
+        self.assertContains(page, 'name="message"', count=1)
         page = self.client.post(address, {"c_B2": " "})
         self.assertContains(
             page, "Write a message or comment on at least one question."

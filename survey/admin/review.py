@@ -270,6 +270,7 @@ class ReviewMixin:
             response,
             gettext("Return for clarification"),
             form=form,
+            head=[form["message"]],
             groups=[(title, rows, form.opened(rows)) for title, rows in form.groups],
         )
 
