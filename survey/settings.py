@@ -111,6 +111,15 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # Beside the main file, so that two checkouts or two URLs never share a test database.
     _main = Path(DATABASES["default"]["NAME"])
     DATABASES["default"]["TEST"] = {"NAME": str(_main.with_name(f"test-{_main.name}"))}
+elif env_bool("DB_POOL", default=False):
+    # Django's psycopg pool, one per worker process: its threads share a few open
+    # connections instead of each keeping its own (CONN_MAX_AGE must then be 0).
+    DATABASES["default"]["OPTIONS"]["pool"] = {
+        "min_size": 1,
+        "max_size": env_int("DB_POOL_SIZE", 4, minimum=1),
+        "timeout": 10,
+    }
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 60, minimum=0)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
