@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test lint format messages clean chromium bench backup restore
+.PHONY: run test lint format messages clean chromium bench backup restore loadtest
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,17 @@ else
 	DATABASE_URL=sqlite:///$(BENCH_SQLITE) $(PY) manage.py bench --responses $(if $(QUICK),500,10000)
 	DATABASE_URL=sqlite:///$(BENCH_SQLITE) $(PY) manage.py bench_export --responses $(if $(QUICK),500,10000)
 endif
+
+# The deadline-rush load test (LD-1/LD-2), not part of `make test`: Locust, headless,
+# against gunicorn (survey/gunicorn.py) on 127.0.0.1, on scratch databases only (a SQLite
+# file under /tmp; PostgreSQL databases on 127.0.0.1:5432 it creates and drops), then the
+# oracle. QUICK=1: a short run; LOADTEST_ARGS passes more (see manage.py loadtest -h).
+$(VENV)/.prod-installed: requirements/base.txt requirements/prod.txt | $(PY)
+	$(PY) -m pip install --quiet -r requirements/prod.txt
+	touch $@
+
+loadtest: $(VENV)/.dev-installed $(VENV)/.prod-installed
+	$(PY) manage.py loadtest $(if $(QUICK),--users 20 --run-time 3m --steps 5,10,20 --step-time 20s) $(LOADTEST_ARGS)
 
 # Online backups (DL-7) of the database DATABASE_URL names, taken while the app runs:
 # SQLite through its backup API, PostgreSQL through pg_dump. BACKUP= names the file

@@ -1,0 +1,219 @@
+"""The load harness's fast parts: the oracle's rules, the seed and the check on a test
+database, the gunicorn configuration and the pool setting (the load test itself runs
+only under `make loadtest`)."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.test import SimpleTestCase, TestCase
+from django.utils import timezone
+
+from survey.loadtest import oracle
+from survey.models import Membership, Response, Submission, User
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class OracleTests(SimpleTestCase):
+    def test_one_submission_per_receipt_passes(self) -> None:
+        self.assertEqual(oracle.submission_problems({"a": 1}, {"a": 1}), [])
+
+    def test_lost_duplicate_and_unreported_submissions_fail(self) -> None:
+        problems = oracle.submission_problems({"a": 1, "b": 1}, {"b": 2, "c": 1})
+        self.assertEqual(
+            problems,
+            [
+                "a: receipt shown but no submission (lost)",
+                "b: 2 submissions (duplicate)",
+                "c: a submission no client was told of",
+            ],
+        )
+
+    def test_version_is_seed_plus_acknowledged_saves(self) -> None:
+        self.assertEqual(oracle.version_problems({"a": 6}, {"a": 7}), [])
+        self.assertEqual(
+            oracle.version_problems({"a": 6, "b": 2}, {"a": 6, "b": 4}),
+            ["a: version 6, expected 7", "b: version 4, expected 3"],
+        )
+        self.assertEqual(
+            oracle.version_problems({"gone": 1}, {}), ["gone: version None, expected 2"]
+        )
+
+    def test_log_scan_counts_5xx_and_locked(self) -> None:
+        lines = [
+            '127.0.0.1 "GET /r/x/s/A/" 200 1234 56ms\n',
+            '127.0.0.1 "POST /r/x/submit" 502 0 3ms\n',
+            '127.0.0.1 "GET /healthz" 503 2 1ms\n',
+            "django.db.utils.OperationalError: database is locked\n",
+            '127.0.0.1 "GET /500/" 200 5 1ms\n',
+        ]
+        self.assertEqual(oracle.scan_log(lines), oracle.LogCounts(2, 1))
+
+    def test_endpoint_kinds_and_targets(self) -> None:
+        self.assertEqual(oracle.kind("GET section"), "get")
+        self.assertEqual(oracle.kind("POST autosave"), "save")
+        self.assertEqual(oracle.kind("POST submit"), "submit")
+        self.assertEqual(
+            oracle.latency_misses(
+                {"GET section": 301, "POST autosave": 500, "POST submit": 900}
+            ),
+            ["GET section: p95 301 ms > 300 ms", "POST submit: p95 900 ms > 800 ms"],
+        )
+
+    def test_max_sustainable_rate_skips_steps_with_errors_or_slow_p95(self) -> None:
+        fast = {"GET section": 100.0, "POST autosave": 200.0}
+        steps = [
+            oracle.Step(users=5, rps=20.0, failures=0, p95_by_endpoint=fast),
+            oracle.Step(users=10, rps=40.0, failures=0, p95_by_endpoint=fast),
+            oracle.Step(users=20, rps=55.0, failures=1, p95_by_endpoint=fast),
+            oracle.Step(
+                users=40, rps=60.0, failures=0, p95_by_endpoint={"GET section": 400}
+            ),
+        ]
+        self.assertEqual(oracle.max_sustainable_rps(steps), 40.0)
+        self.assertEqual(oracle.max_sustainable_rps([]), 0.0)
+
+
+class SeedAndCheckTests(TestCase):
+    def setUp(self) -> None:
+        folder = Path(tempfile.mkdtemp())
+        self.plan_path, self.counts, self.log = (
+            folder / "plan.json",
+            folder / "counts.json",
+            folder / "gunicorn.log",
+        )
+        call_command(
+            "loadtest_seed",
+            organisations=2,
+            plan=self.plan_path,
+            password="a-load-test-password",
+            scratch=True,
+            stdout=open(os.devnull, "w"),  # noqa: SIM115
+        )
+        self.plan = json.loads(self.plan_path.read_text())
+        self.log.write_text('127.0.0.1 "GET /healthz" 200 2 1ms\n')
+
+    def check(self, saves: dict[str, int], receipts: dict[str, int]) -> None:
+        self.counts.write_text(
+            json.dumps({"saves": saves, "receipts": receipts, "server_errors": {}})
+        )
+        call_command(
+            "loadtest_check",
+            counts=[self.counts],
+            log=self.log,
+            stdout=open(os.devnull, "w"),  # noqa: SIM115
+        )
+
+    def test_seeded_signatories_log_in_and_can_submit(self) -> None:
+        user = self.plan["users"][0]
+        login = self.client.post(
+            self.plan["login"],
+            {"username": user["email"], "password": "a-load-test-password"},
+        )
+        self.assertEqual(login.status_code, 302)
+        membership = Membership.objects.get(user__email=user["email"])
+        self.assertEqual(membership.role, Membership.Role.SIGNATORY)
+        page = self.client.get(user["autosave_page"])
+        self.assertEqual(page.status_code, 200)
+        self.assertContains(page, 'name="version" value="1"')
+        submitted = self.client.post(user["submit"], {"confirmed": "1"})
+        self.assertRedirects(submitted, user["receipt"])
+
+    def test_check_passes_when_database_matches_the_client(self) -> None:
+        response = Response.objects.get(uuid=self.plan["users"][0]["response"])
+        user = User.objects.get(email=self.plan["users"][0]["email"])
+        response.submit(user, ip=None, at=timezone.now())
+        self.check({str(response.uuid): 1}, {str(response.uuid): 1})
+
+    def test_check_fails_on_a_lost_submission_and_a_wrong_version(self) -> None:
+        uuid = self.plan["users"][0]["response"]
+        with self.assertRaisesMessage(CommandError, "oracle failed: 2 problems"):
+            self.check({uuid: 1}, {uuid: 1})
+        self.assertFalse(Submission.objects.exists())
+
+
+class GunicornConfigTests(SimpleTestCase):
+    def test_reads_its_values_from_the_environment(self) -> None:
+        values = {
+            "GUNICORN_BIND": "127.0.0.1:9123",
+            "WEB_CONCURRENCY": "3",
+            "GUNICORN_THREADS": "8",
+            "GUNICORN_TIMEOUT": "45",
+        }
+        previous = {name: os.environ.get(name) for name in values}
+        os.environ.update(values)
+        try:
+            config = importlib.reload(importlib.import_module("survey.gunicorn"))
+        finally:
+            for name, value in previous.items():
+                if value is None:
+                    os.environ.pop(name)
+                else:
+                    os.environ[name] = value
+        self.assertEqual(config.bind, "127.0.0.1:9123")
+        self.assertEqual((config.workers, config.threads, config.timeout), (3, 8, 45))
+        defaults = importlib.reload(config)
+        self.assertEqual(defaults.bind, "127.0.0.1:8000")
+        self.assertEqual((defaults.workers, defaults.threads), (2, 4))
+
+    def test_gunicorn_accepts_the_file(self) -> None:
+        checked = subprocess.run(
+            [
+                str(Path(sys.executable).with_name("gunicorn")),
+                "-c",
+                "python:survey.gunicorn",
+                "--check-config",
+                "survey.wsgi",
+            ],
+            cwd=ROOT,
+            env={**os.environ, "DEBUG": "1"},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        self.assertEqual(checked.returncode, 0, checked.stderr)
+
+
+class PoolSettingTests(SimpleTestCase):
+    def settings_of(self, **env: str) -> dict[str, object]:
+        script = (
+            "import json, django; django.setup(); from django.conf import settings; "
+            "d = settings.DATABASES['default']; "
+            "print(json.dumps({'pool': d['OPTIONS'].get('pool'), "
+            "'age': d['CONN_MAX_AGE']}))"
+        )
+        child_env = {
+            k: v for k, v in os.environ.items() if not k.startswith(("DB_", "DATABASE"))
+        }
+        child_env |= {
+            "DJANGO_SETTINGS_MODULE": "survey.settings",
+            "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/unused",
+            **env,
+        }
+        done = subprocess.run(
+            [sys.executable, "-c", script],
+            cwd=ROOT,
+            env=child_env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        return json.loads(done.stdout)
+
+    def test_pool_off_keeps_persistent_connections(self) -> None:
+        self.assertEqual(self.settings_of(DB_POOL="0"), {"pool": None, "age": 60})
+
+    def test_pool_on_needs_conn_max_age_zero(self) -> None:
+        found = self.settings_of(DB_POOL="1", DB_POOL_SIZE="6")
+        self.assertEqual(found["age"], 0)
+        self.assertEqual(found["pool"], {"min_size": 1, "max_size": 6, "timeout": 10})
