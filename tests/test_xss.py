@@ -71,6 +71,7 @@ ESCAPED_PROBE = "&lt;script&gt;alert(1)&lt;/script&gt;"
 # The payload's tags as markup (escaped, "onerror=alert(1)" is still there as text).
 RAW = ["<script>alert(1)", "<svg onload", "<img src=x"]
 TEXT_TYPES = {"text", "textarea", "text_list"}
+NAME_MAX = Attachment._meta.get_field("name").max_length
 
 
 class Created(HTMLParser):
@@ -262,7 +263,7 @@ class ContractorPagesTests(XssTestCase):
         attachment = Attachment.objects.create(
             response=self.response,
             question_id="E1b",
-            name=PAYLOAD[:200],
+            name=PAYLOAD[:NAME_MAX],
             content_type="application/pdf",
             size=5,
             sha256="0" * 64,
@@ -354,7 +355,7 @@ class AdminPagesTests(XssTestCase):
         cls.attachment = Attachment.objects.create(
             response=cls.response,
             question_id="E1b",
-            name=PAYLOAD[:200],
+            name=PAYLOAD[:NAME_MAX],
             content_type="application/pdf",
             size=5,
             sha256="0" * 64,
