@@ -22,6 +22,7 @@ from tests.helpers import (
     make_response,
     make_user,
 )
+from tests.review_helpers import make_admin_officer
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -83,8 +84,36 @@ def test_no_violation_anywhere(browser: Browser, live_server: Any) -> None:
         reverse("admin:survey_response_changelist"),
         reverse("admin:survey_response_change", args=[done.pk]),
         reverse("admin:survey_campaign_dashboard", args=[figures.pk]),
+        reverse("admin:survey_response_return", args=[done.pk]),
+        reverse("admin:survey_response_diff", args=[done.pk]),
     ):
         page.goto(f"{base}{path}")
         found += problems(page)
+    # The return page with a section's comment boxes unfolded.
+    page.goto(f"{base}{reverse('admin:survey_response_return', args=[done.pk])}")
+    page.locator("details.return-section summary").first.click()
+    found += problems(page)
+    # Its error, as after confirming with nothing written.
+    page.get_by_role("button", name="Confirm").click()
+    page.locator(".errorlist").first.wait_for()
+    found += problems(page)
+    page.context.clear_cookies()
+    log_in(page, base, can_log_in(make_admin_officer()).email)
+    for path in (
+        reverse("admin:survey_invitation_import"),
+        reverse("admin:survey_response_extension", args=[draft.pk]),
+        reverse("admin:survey_campaign_export", args=[campaign.pk]),
+    ):
+        page.goto(f"{base}{path}")
+        found += problems(page)
+    # The export's job page, as the options page's button leads to it.
+    page.get_by_role("button", name="Start the export").click()
+    page.get_by_label("Progress").wait_for()
+    found += problems(page)
+    # The import page's field errors, as after importing with nothing chosen.
+    page.goto(f"{base}{reverse('admin:survey_invitation_import')}")
+    page.get_by_role("button", name="Import").click()
+    page.locator(".errorlist").first.wait_for()
+    found += problems(page)
     context.close()
     assert found == [], "\n".join(found)
