@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 from urllib.error import URLError
 
+import psutil
 import psycopg
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -106,8 +107,9 @@ class Command(BaseCommand):
                 "--scratch",
             )
             log = folder / "gunicorn.log"
-            with self.gunicorn(env, log, options["port"]):
+            with self.gunicorn(env, log, options["port"]) as server:
                 rush = self.locust(
+                    server,
                     env,
                     folder / "rush",
                     options,
@@ -121,6 +123,7 @@ class Command(BaseCommand):
                 )
                 capacity = [
                     self.locust(
+                        server,
                         env,
                         folder / f"step{users}",
                         options,
@@ -204,6 +207,7 @@ class Command(BaseCommand):
 
     def locust(
         self,
+        server: Server,
         env: dict[str, str],
         prefix: Path,
         options: dict[str, Any],
@@ -214,7 +218,8 @@ class Command(BaseCommand):
         plan: Path,
         first: int = 0,
     ) -> dict[str, Any]:
-        """One headless Locust run; its figures per endpoint, from the stats CSV."""
+        """One headless Locust run; its figures per endpoint, from the stats CSV, and
+        the server's CPU time per request once every user has logged in."""
         self.stdout.write(
             f"-- {prefix.name}: {users} users, load average {load_average()}"
         )
@@ -225,7 +230,8 @@ class Command(BaseCommand):
             "LOADTEST_FIRST_USER": str(first),
             "LOADTEST_USERS": str(users),
         }
-        subprocess.run(
+        ready = Path(f"{prefix}.counts.json.ready")
+        client = subprocess.Popen(
             [
                 str(Path(sys.executable).with_name("locust")),
                 f"--locustfile={LOCUSTFILE}",
@@ -240,12 +246,24 @@ class Command(BaseCommand):
                 "--exit-code-on-error=0",
             ],
             env=client_env,
-            capture_output=True,
-            text=True,
-            timeout=4 * 3600,
-            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=Path(f"{prefix}.locust.log").open("w"),  # noqa: SIM115
         )
+        deadline = time.monotonic() + 600
+        while not ready.exists() and client.poll() is None:
+            if time.monotonic() > deadline:
+                client.kill()
+                break
+            time.sleep(0.2)
+        cpu = server.cpu_seconds()
+        if client.wait(timeout=4 * 3600):
+            raise CommandError(f"locust failed: see {prefix}.locust.log")
+        cpu = server.cpu_seconds() - cpu
         figures = stats(Path(f"{prefix}_stats.csv"), users)
+        # The server's CPU per request: on an idle machine of N cores, about
+        # N × 1000 / this many requests a second at most, whatever else ran here.
+        requests = sum(figures["requests"].values())
+        figures["cpu_ms_per_request"] = cpu * 1000 / requests if requests else 0.0
         counts = json.loads(Path(f"{prefix}.counts.json").read_text(encoding="utf-8"))
         figures["logins"] = counts["logins"]
         return figures
@@ -271,13 +289,17 @@ class Command(BaseCommand):
                 f"  {name:<16} {login['requests']:>5} {login['p50']:>6.0f} "
                 f"{login['p95']:>6.0f} {login['p99']:>6.0f}  (before the rush)"
             )
-        write(f"  {rush['rps']:.1f} req/s, {rush['failures']} failures")
+        write(
+            f"  {rush['rps']:.1f} req/s, {rush['failures']} failures, server CPU "
+            f"{rush['cpu_ms_per_request']:.0f} ms per request"
+        )
         for step in summary["capacity"]:
             worst = max(step["p95_by_endpoint"].values(), default=0)
             ok = "ok" if oracle.sustainable(as_step(step)) else "over"
             write(
                 f"  step {step['users']:>3} users: {step['rps']:.1f} req/s, "
-                f"{step['failures']} failures, worst p95 {worst:.0f} ms, {ok}"
+                f"{step['failures']} failures, worst p95 {worst:.0f} ms, "
+                f"CPU {step['cpu_ms_per_request']:.0f} ms/request, {ok}"
             )
         write(f"  max sustainable: {summary['max_sustainable_rps']:.1f} req/s")
 
@@ -306,6 +328,18 @@ class Server:
         self.__exit__()
         raise CommandError(f"gunicorn did not answer {self.health}; see {self.log}")
 
+    def cpu_seconds(self) -> float:
+        """CPU time of the master and its workers so far (user and system)."""
+        master = psutil.Process(self.process.pid)
+        total = 0.0
+        for process in [master, *master.children(recursive=True)]:
+            try:
+                times = process.cpu_times()
+            except psutil.NoSuchProcess:
+                continue
+            total += times.user + times.system
+        return total
+
     def __exit__(self, *exc: object) -> None:
         self.process.send_signal(signal.SIGTERM)
         try:
@@ -320,7 +354,12 @@ def stats(path: Path, users: int) -> dict[str, Any]:
     """The endpoints' p50/p95/p99 and the rate without the logins (one per user, each
     a deliberate PBKDF2 hash, which would make every step look CPU-bound on logins)."""
     with path.open(encoding="utf-8") as f:
-        rows = [r for r in csv.DictReader(f) if r["Name"] != "Aggregated"]
+        # Entries emptied by the reset after the logins read "N/A": left out.
+        rows = [
+            r
+            for r in csv.DictReader(f)
+            if r["Name"] != "Aggregated" and int(r["Request Count"])
+        ]
     measured = [r for r in rows if r["Name"] not in LOGIN]
     return {
         "users": users,
