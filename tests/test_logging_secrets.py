@@ -309,3 +309,16 @@ class MaskLinkTokensTests(SimpleTestCase):
         for line, masked in cases.items():
             with self.subTest(line=line):
                 self.assertEqual(mask_link_tokens(line), masked)
+
+
+class LineBreakTests(TestCase):
+    def test_a_line_break_in_a_path_cannot_forge_a_log_line(self) -> None:
+        """AC-8: one record, one line (Django escapes the path it logs since 5.2.2)."""
+        forged = '2026-01-01 {"event": "auth.login", "user_id": 1}'
+        with every_log_record() as capture:
+            reply = self.client.get("/nowhere%0A" + forged.replace(" ", "%20"))
+        self.assertEqual(reply.status_code, 404)
+        lines = [line for line in capture.lines if "nowhere" in line]
+        self.assertEqual(len(lines), 1, capture.lines)
+        self.assertNotIn("\n", lines[0])
+        self.assertIn("/nowhere\\n" + forged, lines[0])
