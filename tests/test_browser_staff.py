@@ -18,6 +18,7 @@ from django.urls import reverse
 from playwright.sync_api import Browser, Page, expect
 
 from survey.models import (
+    AuditEvent,
     Campaign,
     Invitation,
     Membership,
@@ -101,6 +102,7 @@ def test_reviewer_returns_a_response_and_accepts_the_amendment(
     page.locator("#id_A1").fill("Acme Widgets Holdings LLC")
     page.get_by_role("button", name="Save draft").click()
     expect(page.get_by_role("status").first).to_contain_text("Saved at")
+    expect(returned.get_by_text("answered", exact=True)).to_be_visible()
     page.get_by_role("link", name="Review and submit").click()
     expect(page.get_by_text("required answers are missing")).to_have_count(0)
     page.get_by_role("button", name="Attest and submit").click()
@@ -140,7 +142,9 @@ def test_reviewer_returns_a_response_and_accepts_the_amendment(
     ]
     assert submissions[0].sha256 != submissions[1].sha256
     assert Submission.objects.filter(response=response).count() == 2
-    assert ReviewComment.objects.get(response=response).question_id == "A1"
+    comment = ReviewComment.objects.get(response=response)
+    assert (comment.question_id, comment.author) == ("A1", reviewer)
+    assert comment.state == "resolved"  # answered by the amendment, closed by Accept
     assert problems == []
 
 
@@ -251,6 +255,11 @@ def test_admin_imports_extends_a_deadline_and_downloads_the_export(
     juniper_response = Response.objects.get(organisation=juniper, campaign=campaign)
     assert juniper_response.extended_deadline == later.astimezone(UTC)
     assert juniper_response.extension_reason == "Key staff on leave until next week"
+    granted = AuditEvent.objects.get(action="response.extension_granted")
+    assert (granted.actor, granted.object_id) == (
+        admin_officer,
+        str(juniper_response.pk),
+    )
     larch = Response.objects.get(organisation__uei="LRCHANL67890")
     assert larch.extended_deadline is None
     assert (
