@@ -23,13 +23,13 @@ import json
 import re
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.apps import apps
 from django.contrib.auth import SESSION_KEY
 from django.test import Client, TestCase
-from django.urls import Resolver404, resolve
+from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
@@ -291,6 +291,34 @@ class EveryPatternTests(SweepTestCase):
         self.assertLessEqual(len(routes.PUBLIC), 5)
         names = {r.name for r in routes.all_routes()}
         self.assertEqual(routes.PUBLIC_NAMES - names, set(), "stale public names")
+
+
+class OpenRedirectTests(SweepTestCase):
+    EVIL = "https://evil.example/"
+
+    def assert_stays(self, reply: Any, where: str) -> None:
+        self.assertIn(reply.status_code, (301, 302), where)
+        self.assertIn(urlsplit(reply["Location"]).netloc, ("", "testserver"), where)
+
+    def test_next_never_leaves_the_site(self) -> None:
+        """AC-1: ?next= on the login pages, logging out and the language switch."""
+        for name in sorted(routes.PUBLIC["log in"]):
+            staff = name.startswith("admin:")
+            user = make_admin_officer() if staff else self.a1
+            path = reverse(name) + "?" + urlencode({"next": self.EVIL})
+            reply = Client().post(
+                path, {"username": user.email, "password": "correct horse battery"}
+            )
+            self.assert_stays(reply, f"POST {name}")
+            client = Client()
+            client.force_login(user)
+            if not staff:  # the contractors' page sends a logged-in user on
+                self.assert_stays(client.get(path), f"GET {name} logged in")
+        for name in ["logout", "set_language"]:
+            client = Client()
+            client.force_login(self.a1)
+            reply = client.post(reverse(name), {"next": self.EVIL, "language": "fr"})
+            self.assert_stays(reply, name)
 
 
 class AnonymousSweepTests(SweepTestCase):
