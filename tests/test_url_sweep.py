@@ -13,7 +13,9 @@ pattern is requested with GET and POST:
 
 "Data" is any of A's distinctive strings (MARK), searched in every reply. Each sweep
 records the patterns it requested and fails listing any it did not, so that a pattern
-nobody requests, or one it cannot fill or classify, fails the suite with its name.
+nobody requests, or one it cannot fill or classify, fails the suite with its name. A
+superuser opens every admin page with the same ids (no 500), and ?next= never leads
+off the site. No request of a sweep changes a row (compared by digest).
 """
 
 from __future__ import annotations
