@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import importlib
 import json
+import logging
 import os
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from types import SimpleNamespace
 
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -164,6 +166,17 @@ class GunicornConfigTests(SimpleTestCase):
         defaults = importlib.reload(config)
         self.assertEqual(defaults.bind, "127.0.0.1:8000")
         self.assertEqual((defaults.workers, defaults.threads), (2, 4))
+
+    def test_access_lines_mask_link_tokens(self) -> None:
+        config = importlib.import_module("survey.gunicorn")
+        access = logging.getLogger("test.gunicorn.access")
+        config.post_worker_init(SimpleNamespace(log=SimpleNamespace(access_log=access)))
+        with self.assertLogs(access, "INFO") as captured:
+            access.info('%s "%s" %s', "127.0.0.1", "GET /invite/s3cr3t-token/", 200)
+        self.assertEqual(
+            captured.records[0].getMessage(),
+            '127.0.0.1 "GET /invite/********/" 200',
+        )
 
     def test_gunicorn_accepts_the_file(self) -> None:
         checked = subprocess.run(
