@@ -16,11 +16,14 @@ from types import SimpleNamespace
 
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
 from django.test import SimpleTestCase, TestCase
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from survey.editing import Edit
 from survey.loadtest import oracle
-from survey.models import Membership, Response, Submission, User
+from survey.models import Membership, Response, Submission, Use, User
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -230,3 +233,57 @@ class PoolSettingTests(SimpleTestCase):
         found = self.settings_of(DB_POOL="1", DB_POOL_SIZE="6")
         self.assertEqual(found["age"], 0)
         self.assertEqual(found["pool"], {"min_size": 1, "max_size": 6, "timeout": 10})
+
+
+class AutosaveWritesOnlyMovedUsesTests(TestCase):
+    """Profiled under load: writing every use back (bulk_update) was half an autosave."""
+
+    def setUp(self) -> None:
+        plan = Path(tempfile.mkdtemp()) / "plan.json"
+        call_command(
+            "loadtest_seed",
+            organisations=1,
+            plan=plan,
+            scratch=True,
+            stdout=open(os.devnull, "w"),  # noqa: SIM115
+        )
+        self.response = Response.objects.get()
+        self.user = User.objects.get()
+
+    def save(self, answers: dict[str, str]) -> list[str]:
+        edit = Edit(
+            posted=answers,
+            loaded={q: self.response.answers.get(q) for q in answers},
+            loaded_version=self.response.version,
+            question_ids=list(answers),
+        )
+        with CaptureQueriesContext(connection) as queries:
+            self.response.save_answers(edit, user=self.user, ip=None, at=timezone.now())
+        return [q["sql"] for q in queries.captured_queries]
+
+    def derived(self) -> list[list[object]]:
+        return [
+            [getattr(u, name) for name in Use.DERIVED_FIELDS]
+            for u in Use.objects.filter(response=self.response).order_by("position")
+        ]
+
+    def test_a_free_text_answer_writes_no_use(self) -> None:
+        before = self.derived()
+        sql = self.save({"B6a": "Found through the procurement records."})
+        self.assertEqual(self.response.version, 2)
+        self.assertFalse([q for q in sql if q.startswith('UPDATE "survey_use"')])
+        self.assertEqual(self.derived(), before)
+
+    def test_an_answer_that_moves_the_uses_still_writes_them(self) -> None:
+        before = self.derived()
+        sql = self.save(dict.fromkeys(["B1", "B2", "B3", "B4", "B5"], "no"))
+        self.assertTrue([q for q in sql if q.startswith('UPDATE "survey_use"')])
+        after = self.derived()
+        self.assertNotEqual(after, before)
+        questionnaire = self.response.campaign.questionnaire.parsed
+        for use in Use.objects.filter(response=self.response).order_by("position"):
+            use.refresh_derived(questionnaire, self.response.answers)
+            self.assertEqual(
+                [getattr(use, name) for name in Use.DERIVED_FIELDS],
+                after[use.position - 1],
+            )
