@@ -86,6 +86,8 @@ class OracleTests(SimpleTestCase):
         ]
         self.assertEqual(oracle.max_sustainable_rps(steps), 40.0)
         self.assertEqual(oracle.max_sustainable_rps([]), 0.0)
+        empty = oracle.Step(users=80, rps=0.0, failures=0, p95_by_endpoint={})
+        self.assertFalse(oracle.sustainable(empty))
 
 
 class SeedAndCheckTests(TestCase):

@@ -32,6 +32,8 @@ PLAN: dict[str, Any] = json.loads(
 MODE = os.environ.get("LOADTEST_MODE", "rush")
 THINK = float(os.environ.get("LOADTEST_THINK", "1"))
 AUTOSAVES = int(os.environ.get("LOADTEST_AUTOSAVES", "3"))
+# Capacity steps: how long to measure once every user has logged in (0: until -t).
+MEASURE = float(os.environ.get("LOADTEST_MEASURE_SECONDS", "0"))
 # Users of the plan from this index on (capacity steps take organisations the rush
 # did not submit), at most LOADTEST_USERS of them.
 FIRST = int(os.environ.get("LOADTEST_FIRST_USER", "0"))
@@ -105,6 +107,8 @@ class Rush(FastHttpUser):
         _all_logged_in.set()
         # Tells manage.py loadtest to start counting the server's CPU time.
         Path(f"{os.environ['LOADTEST_COUNTS']}.ready").touch()
+        if MEASURE and self.environment.runner is not None:
+            gevent.spawn_later(MEASURE, self.environment.runner.quit)
 
     def rush(self) -> None:
         plan = self.plan

@@ -85,7 +85,12 @@ class Step:
 
 
 def sustainable(step: Step) -> bool:
-    return step.failures == 0 and not latency_misses(step.p95_by_endpoint)
+    """No error and every p95 within target, over a step that measured something."""
+    return (
+        bool(step.p95_by_endpoint)
+        and step.failures == 0
+        and not latency_misses(step.p95_by_endpoint)
+    )
 
 
 def max_sustainable_rps(steps: Iterable[Step]) -> float:

@@ -60,7 +60,9 @@ class Command(BaseCommand):
             default="5,10,20,40",
             help="Capacity steps: concurrent users with no think time.",
         )
-        parser.add_argument("--step-time", default="30s")
+        parser.add_argument(
+            "--step-time", type=int, default=30, help="Seconds measured per step."
+        )
         parser.add_argument("--workers", type=int, default=2)
         parser.add_argument("--threads", type=int, default=4)
         parser.add_argument("--port", type=int, default=8765)
@@ -128,8 +130,13 @@ class Command(BaseCommand):
                         folder / f"step{users}",
                         options,
                         users=users,
-                        run_time=options["step_time"],
-                        extra={"LOADTEST_MODE": "capacity", "LOADTEST_THINK": "0"},
+                        # The logins first, then step_time of measurement.
+                        run_time=f"{options['step_time'] + 600}s",
+                        extra={
+                            "LOADTEST_MODE": "capacity",
+                            "LOADTEST_THINK": "0",
+                            "LOADTEST_MEASURE_SECONDS": str(options["step_time"]),
+                        },
                         plan=plan,
                         first=options["users"],
                     )
