@@ -256,16 +256,22 @@ class Command(BaseCommand):
             stdout=subprocess.DEVNULL,
             stderr=Path(f"{prefix}.locust.log").open("w"),  # noqa: SIM115
         )
-        deadline = time.monotonic() + 600
-        while not ready.exists() and client.poll() is None:
-            if time.monotonic() > deadline:
+        try:
+            deadline = time.monotonic() + 600
+            while not ready.exists() and client.poll() is None:
+                if time.monotonic() > deadline:
+                    break
+                time.sleep(0.2)
+            cpu = server.cpu_seconds()
+            failed = client.wait(timeout=4 * 3600)
+            cpu = server.cpu_seconds() - cpu
+        finally:
+            # Interrupted or timed out: no client outlives the run.
+            if client.poll() is None:
                 client.kill()
-                break
-            time.sleep(0.2)
-        cpu = server.cpu_seconds()
-        if client.wait(timeout=4 * 3600):
+                client.wait()
+        if failed:
             raise CommandError(f"locust failed: see {prefix}.locust.log")
-        cpu = server.cpu_seconds() - cpu
         figures = stats(Path(f"{prefix}_stats.csv"), users)
         # The server's CPU per request: on an idle machine of N cores, about
         # N × 1000 / this many requests a second at most, whatever else ran here.
