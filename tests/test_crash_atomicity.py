@@ -19,9 +19,11 @@ import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 from django.db import connection
-from django.test import TransactionTestCase
+from django.test import Client, TransactionTestCase
+from django.urls import reverse
 from django.utils import timezone
 
 from survey.editing import Edit
@@ -124,7 +126,9 @@ def snapshot(pk: int) -> dict[str, Any]:
     }
 
 
-class CrashMidSaveTests(TransactionTestCase):
+class SavedResponseTestCase(TransactionTestCase):
+    """A complete response with one use, saved and committed, ready to submit."""
+
     def setUp(self) -> None:
         self.org = make_organisation()
         self.signatory = make_user(None, self.org, Membership.Role.SIGNATORY)
@@ -203,6 +207,8 @@ class CrashMidSaveTests(TransactionTestCase):
             with connection.cursor() as cursor:
                 cursor.execute("RESET lock_timeout")
 
+
+class CrashMidSaveTests(SavedResponseTestCase):
     def test_a_save_killed_inside_its_transaction_leaves_nothing(self) -> None:
         for step in SAVE_STEPS:
             with self.subTest(step=step):
@@ -259,4 +265,48 @@ class CrashMidSaveTests(TransactionTestCase):
         Response.objects.filter(pk=self.response.pk).update(
             status=Response.Status.RETURNED
         )
+        self.assert_writable_again()
+
+
+class ErrorMidSaveTests(SavedResponseTestCase):
+    """DL-6 (a): a step inside the transaction raises instead of the process dying."""
+
+    def test_a_failing_audit_insert_rolls_the_autosave_back_and_the_page_is_told(
+        self,
+    ) -> None:
+        client = Client(raise_request_exception=False)
+        client.force_login(self.signatory)
+        path = reverse("survey-autosave", args=[self.response.uuid, "A"])
+        state = {
+            "version": str(self.response.version),
+            "loaded": json.dumps({"A1": self.response.answers["A1"]}),
+            "A1": "Changed",
+        }
+        before = snapshot(self.response.pk)
+        with mock.patch(
+            "survey.models.Response.audit_save", side_effect=RuntimeError("disk full")
+        ):
+            reply = client.post(path, state)
+        self.assertEqual(reply.status_code, 500)
+        self.assertNotIn(b"saved", reply.content)
+        self.assertEqual(snapshot(self.response.pk), before)
+        # The page retries with the same state, and it goes in.
+        self.assertEqual(client.post(path, state).json()["status"], "saved")
+        self.assertEqual(
+            Response.objects.get(pk=self.response.pk).answers["A1"], "Changed"
+        )
+
+    def test_a_failing_step_of_a_submit_rolls_it_back(self) -> None:
+        for step in SUBMIT_STEPS:
+            with self.subTest(step=step):
+                before = snapshot(self.response.pk)
+                module, _, path = step.partition(":")
+                with (
+                    mock.patch(f"{module}.{path}", side_effect=RuntimeError(step)),
+                    self.assertRaises(RuntimeError),
+                ):
+                    Response.objects.get(pk=self.response.pk).submit(
+                        self.signatory, None, timezone.now()
+                    )
+                self.assertEqual(snapshot(self.response.pk), before)
         self.assert_writable_again()
