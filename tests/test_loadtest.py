@@ -132,6 +132,8 @@ class SeedAndCheckTests(TestCase):
         page = self.client.get(user["autosave_page"])
         self.assertEqual(page.status_code, 200)
         self.assertContains(page, 'name="version" value="1"')
+        # The rush types into a free-text question of that page, found in the definition.
+        self.assertContains(page, f'name="{self.plan["autosave_question"]}"')
         submitted = self.client.post(user["submit"], {"confirmed": "1"})
         self.assertRedirects(submitted, user["receipt"])
 

@@ -42,8 +42,27 @@ DEFAULT_PASSWORD = "deadline-rush-load-test"
 EMAIL = "load-{n:05d}@loadtest.example"
 # The demo's complete, submitted organisation: its answers pass every check.
 TEMPLATE_ORGANISATION = "Northwind Defense Systems LLC"
-# A free-text question with no binding and no show-if: autosaving it changes no score.
-AUTOSAVE_SECTION, AUTOSAVE_QUESTION = "B", "B6a"
+
+
+def autosave_target(
+    q: qn.Questionnaire, answers: dict[str, Any]
+) -> tuple[qn.Section, qn.Question]:
+    """The page and question the rush autosaves: free text the code reads through no
+    binding, shown for the template's answers, so that typing in it changes no score.
+    Found in the definition: the harness names no question id."""
+    shown = q.visible_answers(answers)
+    for section in q.sections:
+        if section.repeatable or not section.shown(shown):
+            continue
+        for question in section.questions:
+            if (
+                question.type in ("text", "textarea")
+                and not question.binds
+                and not question.required
+                and question.shown(shown)
+            ):
+                return section, question
+    raise CommandError("The questionnaire has no free-text question to autosave.")
 
 
 def form_pairs(section: qn.Section, answers: dict[str, Any]) -> list[list[str]]:
@@ -168,31 +187,34 @@ def seed(count: int, password: str) -> dict[str, Any]:
             for use in live:
                 use.response = response
         Use.objects.bulk_create([u for live in uses for u in live], batch_size=1000)
-    section = next(s for s in q.sections if s.id == AUTOSAVE_SECTION)
+    section, question = autosave_target(q, spec["answers"])
     register = q.use_section
     assert register is not None
-    new_use = {**spec["uses"][0], register.questions[0].id: "Load test use"}
+    new_use = {**spec["uses"][0], q.binding("name"): "Load test use"}
     return {
         "password": password,
         "login": reverse("login"),
-        "autosave_question": AUTOSAVE_QUESTION,
+        "autosave_question": question.id,
         "autosave_fields": form_pairs(section, spec["answers"]),
         "use_fields": form_pairs(register, new_use),
         "users": [
-            _user_plan(u.email, r, q) for u, r in zip(users, responses, strict=True)
+            _user_plan(u.email, r, q, section.id)
+            for u, r in zip(users, responses, strict=True)
         ],
     }
 
 
-def _user_plan(email: str, response: Response, q: qn.Questionnaire) -> dict[str, Any]:
+def _user_plan(
+    email: str, response: Response, q: qn.Questionnaire, autosave_section: str
+) -> dict[str, Any]:
     uuid = response.uuid
     pages = [s.id for s in q.sections if not s.repeatable]
     return {
         "email": email,
         "response": str(uuid),
         "sections": [reverse("survey-section", args=[uuid, s]) for s in pages],
-        "autosave_page": reverse("survey-section", args=[uuid, AUTOSAVE_SECTION]),
-        "autosave": reverse("survey-autosave", args=[uuid, AUTOSAVE_SECTION]),
+        "autosave_page": reverse("survey-section", args=[uuid, autosave_section]),
+        "autosave": reverse("survey-autosave", args=[uuid, autosave_section]),
         "uses": reverse("survey-uses", args=[uuid]),
         "review": reverse("survey-review", args=[uuid]),
         "submit": reverse("survey-submit", args=[uuid]),
