@@ -527,9 +527,12 @@ FILE_CONTENT = st.one_of(
     st.text(CHARS, max_size=50).map(lambda t: t.encode("utf-8", "surrogatepass")),
     st.just(b'{"a": "\\u0000"}'),
 )
-# The test client encodes a file name as UTF-8: a lone surrogate becomes "?".
-FILE_NAME = st.one_of(NASTY, WORDS.map(lambda w: w + ".pdf")).map(
-    lambda name: name.encode("utf-8", "replace").decode() or "x"
+# The test client encodes a file name as UTF-8 (a lone surrogate becomes "?") and
+# refuses one without a last path part.
+FILE_NAME = (
+    st.one_of(NASTY, WORDS.map(lambda w: w + ".pdf"))
+    .map(lambda name: name.encode("utf-8", "replace").decode())
+    .filter(lambda name: os.path.basename(name) not in {"", ".", ".."})
 )
 
 
