@@ -92,6 +92,17 @@ class AdminPagesTests(TestCase):
             self.assertContains(response, "Northwind Defense Systems LLC")
             self.assertNotContains(response, "Cedar Ridge Manufacturing")
 
+    def test_response_list_search_takes_sql_and_like_metacharacters(self) -> None:
+        """IN-5: SQL and LIKE metacharacters are searched for as text, never a 500."""
+        self.client.force_login(self.superuser)
+        for term in ["' OR 1=1 --", "%", "_", "\\", "Northwind%"]:
+            with self.subTest(term=term):
+                response = self.client.get(
+                    admin_url(Response, "changelist"), {"q": term}
+                )
+                self.assertEqual(response.status_code, 200)
+                self.assertNotContains(response, "Northwind Defense Systems LLC")
+
     def test_response_list_filters_by_flag(self) -> None:
         self.client.force_login(self.superuser)
         response = self.client.get(

@@ -377,3 +377,41 @@ class CsrfRotationTests(SessionTestCase):
         )
         self.assertEqual(reply.status_code, 302)
         self.assertEqual(self.answers()["A1"], "Saved after reload")
+
+
+class LifecycleTests(SessionTestCase):
+    """AC-5: a login's new key, a logged-out cookie replayed, a deactivated user, cookies."""
+
+    def test_login_gives_a_new_session_key(self) -> None:
+        self.client.get(reverse("login"))
+        self.client.session.save()
+        before = self.client.session.session_key
+        self.log_in()
+        self.assertNotEqual(self.client.session.session_key, before)
+
+    def test_a_logged_out_cookie_is_refused_and_its_row_deleted(self) -> None:
+        self.log_in()
+        cookie = self.client.cookies[settings.SESSION_COOKIE_NAME].value
+        self.client.post(reverse("logout"))
+        self.assertFalse(Session.objects.filter(session_key=cookie).exists())
+        self.client.cookies[settings.SESSION_COOKIE_NAME] = cookie
+        self.assert_sent_to_log_in(self.page)
+
+    def test_a_deactivated_user_is_refused_in_every_session(self) -> None:
+        other = Client()
+        self.log_in()
+        self.log_in(other)
+        type(self.user).objects.filter(pk=self.user.pk).update(is_active=False)
+        self.assert_sent_to_log_in(self.page)
+        reply = other.get(self.page)
+        self.assertEqual(reply.status_code, 302)
+        self.assertTrue(reply["Location"].startswith(reverse("login")))
+
+    def test_cookies_are_httponly_and_samesite_lax(self) -> None:
+        reply = self.client.post(
+            reverse("login"), {"username": self.user.email, "password": PASSWORD}
+        )
+        cookie = reply.cookies[settings.SESSION_COOKIE_NAME]
+        self.assertTrue(cookie["httponly"])
+        self.assertEqual(cookie["samesite"], "Lax")
+        self.assertEqual(settings.CSRF_COOKIE_SAMESITE, "Lax")

@@ -29,6 +29,7 @@ from urllib.parse import urlencode, urlsplit
 
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.apps import apps
+from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.test import Client, TestCase
 from django.urls import Resolver404, resolve, reverse
@@ -387,3 +388,84 @@ class AdminSweepTests(SweepTestCase):
             if status >= 500:
                 problems.append(f"GET {path} ({route.label}) → {status}")
         self.assertEqual(problems, [])
+
+
+class CsrfSweepTests(SweepTestCase):
+    """AC-7: every pattern refuses a POST without a CSRF token, or with another
+    session's, before its view runs: the stale-page 403, and no row changes."""
+
+    def test_every_post_without_a_valid_token_is_refused(self) -> None:
+        mine, theirs = Client(), Client()
+        mine.get(reverse("login"))
+        page = theirs.get(reverse("login")).content.decode()
+        foreign = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+        assert foreign is not None
+        cookie = mine.cookies[settings.CSRF_COOKIE_NAME].value
+        root = User.objects.create_superuser("root@example.com", "x" * 16)
+        owners = [
+            (self.a1, routes.routes_of(routes.KIND_RESPONSE, routes.KIND_SITE)),
+            (None, routes.routes_of(routes.KIND_PUBLIC)),
+            (root, routes.admin_routes()),
+        ]
+        before = snapshot()
+        problems, exercised = [], set()
+        for user, chosen in owners:
+            for route in chosen:
+                path = route.path(self.samples(route))
+                for token in [None, foreign.group(1)]:
+                    client = Client(enforce_csrf_checks=True)
+                    client.cookies[settings.CSRF_COOKIE_NAME] = cookie
+                    if user is not None:
+                        client.force_login(user)
+                    data = dict(POSTED)
+                    if token:
+                        data["csrfmiddlewaretoken"] = token
+                    reply = client.post(path, data)
+                    exercised.add(route.label)
+                    stale = any(t.name == "survey/stale.html" for t in reply.templates)
+                    if reply.get("Content-Type") == "application/json":
+                        stale = reply.json().get("status") == "stale"
+                    if reply.status_code != 403 or not stale:
+                        problems.append(
+                            f"POST {path} ({route.label}, token={bool(token)}) → "
+                            f"{reply.status_code}"
+                        )
+        self.assertEqual(problems, [], "\n" + "\n".join(problems))
+        self.assertEqual(snapshot(), before)
+        self.assertEqual(
+            sorted(r.label for r in routes.all_routes() if r.label not in exercised), []
+        )
+
+
+class NoStoreSweepTests(SweepTestCase):
+    """DH-1: every page a logged-in owner opens is sent with Cache-Control: no-store, so
+    that no browser or proxy cache keeps answers."""
+
+    def test_every_page_with_data_is_no_store(self) -> None:
+        root = User.objects.create_superuser("root@example.com", "x" * 16)
+        owners = [
+            (self.a1, routes.routes_of(routes.KIND_RESPONSE, routes.KIND_SITE)),
+            (root, routes.admin_routes()),
+        ]
+        # No data on these: Django's own password-change pages and its JavaScript
+        # translation catalogue.
+        exempt = {
+            "logout",
+            "admin:logout",
+            "admin:password_change",
+            "admin:password_change_done",
+            "admin:jsi18n",
+        }
+        problems = []
+        for user, chosen in owners:
+            for route in chosen:
+                if route.name in exempt:
+                    continue
+                client = Client()
+                client.force_login(user)
+                reply = client.get(route.path(self.samples(route)))
+                if reply.status_code == 200 and "no-store" not in reply.get(
+                    "Cache-Control", ""
+                ):
+                    problems.append(f"{route.label}: {reply.get('Cache-Control')}")
+        self.assertEqual(problems, [], "\n" + "\n".join(problems))

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+from unittest import mock
+
+from django.conf import settings
 from django.db import connection
-from django.test import SimpleTestCase, TestCase
+from django.test import SimpleTestCase, TestCase, override_settings
 from django.urls import reverse
 
 from survey.models import Membership
@@ -101,6 +104,42 @@ class SecurityHeaderTests(TestCase):
         self.assertEqual(response["X-Frame-Options"], "DENY")
         self.assertEqual(response["X-Content-Type-Options"], "nosniff")
         self.assertEqual(response["Referrer-Policy"], "same-origin")
+
+    @override_settings(SECURE_HSTS_SECONDS=31536000)
+    def test_https_pages_carry_hsts_and_the_opener_policy(self) -> None:
+        response = self.client.get(reverse("login"), secure=True)
+        self.assertEqual(
+            response["Strict-Transport-Security"], "max-age=31536000; includeSubDomains"
+        )
+        self.assertEqual(response["Cross-Origin-Opener-Policy"], "same-origin")
+
+    def test_git_paths_and_static_listings_are_generic_404s(self) -> None:
+        for path in ["/.git/HEAD", "/.git/config", "/static/", "/.env"]:
+            with self.subTest(path=path):
+                response = self.client.get(path)
+                self.assertEqual(response.status_code, 404)
+                self.assertNotIn(b"Traceback", response.content)
+                self.assertNotIn(b"SECRET_KEY", response.content)
+                self.assertNotIn(b"urlpatterns", response.content.lower())
+                self.assertIn("Content-Security-Policy", response)
+
+    def test_a_server_error_page_is_generic(self) -> None:
+        response = make_response()
+        self.client.force_login(make_user(organisation=response.organisation))
+        self.client.raise_request_exception = False
+        canary = "canary-5f1c in the exception"
+        with mock.patch(
+            "survey.views.site.pages.summary", side_effect=KeyError(canary)
+        ):
+            reply = self.client.get(reverse("survey-home"))
+        self.assertEqual(reply.status_code, 500)
+        self.assertFalse(settings.DEBUG)
+        for leak in [canary, "Traceback", "SECRET_KEY", "survey/views", "KeyError"]:
+            self.assertNotIn(leak.encode(), reply.content)
+
+    def test_the_admin_is_not_at_its_default_address(self) -> None:
+        self.assertNotEqual(reverse("admin:index"), "/admin/")
+        self.assertEqual(self.client.get("/admin/").status_code, 404)
 
 
 class LanguageTests(TestCase):

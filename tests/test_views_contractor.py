@@ -9,12 +9,12 @@ from io import BytesIO
 from typing import Any
 
 from django.db import connection
-from django.test import TestCase
+from django.test import Client, TestCase
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from survey.models import AuditEvent, Membership, Response, Submission, Use
+from survey.models import AuditEvent, Membership, Response, Submission, Use, User
 from tests.helpers import (
     complete_org_answers,
     complete_use_answers,
@@ -709,6 +709,36 @@ class InvitationTests(TestCase):
             expires_at=datetime(2020, 1, 1, tzinfo=UTC)
         )
         self.assertEqual(self.client.get(path).status_code, 404)
+
+    def test_password_policy_has_length_and_no_composition_rules(self) -> None:
+        """AC-6: common and short passwords are refused; 64 characters and emoji pass."""
+        from survey.models import Invitation
+
+        org = make_organisation()
+        cases = [
+            ("password123", False),
+            ("Abc!234", False),
+            ("a" * 30 + "Q" * 34, True),
+            ("deadline rush \U0001f680 ok", True),
+        ]
+        for number, (password, accepted) in enumerate(cases):
+            with self.subTest(password=password):
+                invitation, token = Invitation.issue(
+                    org, f"p{number}@example.com", "preparer"
+                )
+                reply = Client().post(
+                    reverse("survey-accept-invitation", args=[token]),
+                    {
+                        "full_name": "P",
+                        "new_password1": password,
+                        "new_password2": password,
+                    },
+                )
+                self.assertEqual(reply.status_code, 302 if accepted else 200)
+                self.assertEqual(
+                    User.objects.filter(email=f"p{number}@example.com").exists(),
+                    accepted,
+                )
 
     def test_password_reset_sends_an_email(self) -> None:
         from django.core import mail

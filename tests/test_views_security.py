@@ -813,3 +813,38 @@ class SessionEndpointTests(TestCase):
         self.assertEqual(client.head(url).status_code, 405)
         self.assertEqual(client.post(url).status_code, 403)
         self.assertEqual(client.get(url).json()["status"], "ok")
+
+
+class RequestLimitTests(TestCase):
+    """IN-3: a body over Django's limits is a 400 on every write path, and saves nothing."""
+
+    @classmethod
+    def setUpTestData(cls) -> None:
+        cls.response = make_response(answers={"A1": "Kept"})
+        cls.user = make_user(organisation=cls.response.organisation)
+
+    def paths(self) -> list[str]:
+        return [
+            reverse("survey-section", args=[self.response.uuid, "A"]),
+            reverse("survey-autosave", args=[self.response.uuid, "A"]),
+        ]
+
+    def assert_refused(self, data: dict[str, Any]) -> None:
+        self.client.force_login(self.user)
+        for path in self.paths():
+            with self.subTest(path=path):
+                before = snapshot()
+                reply = self.client.post(path, data)
+                self.assertEqual(reply.status_code, 400)
+                self.assertEqual(snapshot(), before)
+
+    def test_a_body_over_the_upload_limit_is_400(self) -> None:
+        self.assert_refused(
+            {"version": "1", "A1": "x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1)}
+        )
+
+    def test_too_many_fields_are_400(self) -> None:
+        fields = {
+            f"Z{n}": "1" for n in range(settings.DATA_UPLOAD_MAX_NUMBER_FIELDS + 1)
+        }
+        self.assert_refused({"version": "1", "A1": "Changed", **fields})
