@@ -469,3 +469,38 @@ class NoStoreSweepTests(SweepTestCase):
                 ):
                     problems.append(f"{route.label}: {reply.get('Cache-Control')}")
         self.assertEqual(problems, [], "\n" + "\n".join(problems))
+
+
+class SafeMethodSweepTests(SweepTestCase):
+    """AC-7: GET, HEAD and OPTIONS by the owners themselves, on every pattern, change no
+    row (the audit trail aside) and never answer 500.
+
+    One documented exception: the first visit of a section page records when the
+    organisation opened the response (`opened_at`, the progress page's first stage; no
+    answer). That first GET is made before the check, which then holds for every later
+    request."""
+
+    def test_safe_methods_change_nothing(self) -> None:
+        root = User.objects.create_superuser("root@example.com", "x" * 16)
+        owners = [
+            (self.a1, routes.routes_of(routes.KIND_RESPONSE, routes.KIND_SITE)),
+            (None, routes.routes_of(routes.KIND_PUBLIC)),
+            (root, routes.admin_routes()),
+        ]
+        problems = []
+        for user, chosen in owners:
+            for route in chosen:
+                path = route.path(self.samples(route))
+                for method in ("get", "head", "options"):
+                    client = Client()
+                    if user is not None:
+                        client.force_login(user)
+                    if route.name == "survey-section":
+                        client.get(path)
+                    mark = snapshot()
+                    reply = getattr(client, method)(path)
+                    if snapshot() != mark:
+                        problems.append(f"{method.upper()} {route.label}: changed")
+                    if reply.status_code >= 500:
+                        problems.append(f"{method.upper()} {route.label}: 500")
+        self.assertEqual(problems, [], "\n" + "\n".join(problems))

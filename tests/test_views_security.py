@@ -8,6 +8,7 @@ import threading
 import uuid
 from datetime import timedelta
 from typing import Any
+from unittest import mock
 
 import time_machine
 from django.conf import settings
@@ -253,6 +254,37 @@ class DeadlineGateTests(TestCase):
             )
             self.assertContains(page, "The deadline passed at", status_code=403)
             self.assertContains(page, " ET (", status_code=403)
+
+    def test_a_request_received_before_the_deadline_commits_after_it(self) -> None:
+        """DD-1: the time of receipt decides: a save received 50 ms before the deadline
+        that reaches its row lock 2 s after it still goes through."""
+        original = Response.lock_for_write
+        locked_at = []
+        with time_machine.travel(
+            self.deadline - timedelta(milliseconds=50), tick=False
+        ) as clock:
+
+            def slow(*args: Any, **kwargs: Any) -> Any:
+                clock.move_to(self.deadline + timedelta(seconds=2))
+                locked_at.append(timezone.now())
+                return original(*args, **kwargs)
+
+            self.client.force_login(self.signatory)
+            path = reverse("survey-section", args=[self.response.uuid, "A"])
+            page = self.client.get(path)
+            with mock.patch.object(Response, "lock_for_write", staticmethod(slow)):
+                reply = self.client.post(
+                    path,
+                    {
+                        "version": page.context["version"],
+                        "loaded": page.context["loaded"],
+                        "A1": "Just in time",
+                    },
+                )
+        self.assertEqual(reply.status_code, 302)
+        self.assertEqual(locked_at, [self.deadline + timedelta(seconds=2)])
+        self.response.refresh_from_db()
+        self.assertEqual(self.response.answers["A1"], "Just in time")
 
     def test_a_millisecond_before_the_deadline_writes_go_through(self) -> None:
         with time_machine.travel(self.deadline - timedelta(milliseconds=1), tick=False):
@@ -574,6 +606,18 @@ class LoginThrottlingTests(TestCase):
                 self.assertEqual(reply.status_code, 429)
                 self.assertContains(reply, "Too many failed logins", status_code=429)
                 self.assertNotIn("_auth_user_id", client.session)
+
+    def test_the_limit_is_ten_failures(self) -> None:
+        """AC-6: N <= 10; nine failures still let the right password in."""
+        self.assertLessEqual(settings.AXES_FAILURE_LIMIT, 10)
+        self.hammer(self.contractor.email, times=settings.AXES_FAILURE_LIMIT - 1)
+        self.assertEqual(
+            self.attempt(self.contractor.email, self.PASSWORD)[1].status_code, 302
+        )
+        self.hammer(self.contractor.email, times=settings.AXES_FAILURE_LIMIT)
+        self.assertEqual(
+            self.attempt(self.contractor.email, self.PASSWORD)[1].status_code, 429
+        )
 
     def test_the_lock_is_per_account_not_per_office_address(self) -> None:
         self.hammer("PAT@alpha.example ")  # any spelling of the same account counts
