@@ -10,6 +10,7 @@ class SurveyConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from axes.signals import user_locked_out
         from django.contrib.auth.signals import user_logged_in, user_login_failed
 
         from survey import audit
@@ -18,4 +19,7 @@ class SurveyConfig(AppConfig):
         user_logged_in.connect(audit.record_login, dispatch_uid="survey.audit.login")
         user_login_failed.connect(
             audit.record_login_failure, dispatch_uid="survey.audit.login_failed"
+        )
+        user_locked_out.connect(
+            audit.record_lockout, dispatch_uid="survey.audit.locked_out"
         )

@@ -43,6 +43,18 @@ def record_login_failure(
     AuditEvent.record("auth.login_failed", ip=client_ip(request), email=email)
 
 
+def record_lockout(
+    sender: Any,
+    request: HttpRequest | None = None,
+    username: str | None = None,
+    **kwargs: Any,
+) -> None:
+    # django-axes' user_locked_out: the lock itself, and each attempt refused by it.
+    AuditEvent.record(
+        "auth.locked_out", ip=client_ip(request), email=str(username or "")[:254]
+    )
+
+
 class PermissionDeniedAuditMiddleware:
     """Record every 403 raised as PermissionDenied, then let Django answer as usual."""
 

@@ -614,10 +614,18 @@ class LoginThrottlingTests(TestCase):
         self.assertEqual(
             self.attempt(self.contractor.email, self.PASSWORD)[1].status_code, 302
         )
-        self.hammer(self.contractor.email, times=settings.AXES_FAILURE_LIMIT)
+        self.assertFalse(AuditEvent.objects.filter(action="auth.locked_out").exists())
+        with self.assertLogs("survey.audit", "INFO") as logs:
+            self.hammer(self.contractor.email, times=settings.AXES_FAILURE_LIMIT)
         self.assertEqual(
             self.attempt(self.contractor.email, self.PASSWORD)[1].status_code, 429
         )
+        # Lockouts are logged (AC-6, AC-8): a structured line, the address in the row.
+        self.assertTrue(
+            any('"event": "auth.locked_out"' in line for line in logs.output)
+        )
+        event = AuditEvent.objects.filter(action="auth.locked_out").first()
+        self.assertEqual(event.details["email"], self.contractor.email)
 
     def test_the_lock_is_per_account_not_per_office_address(self) -> None:
         self.hammer("PAT@alpha.example ")  # any spelling of the same account counts
