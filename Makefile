@@ -14,9 +14,10 @@ $(VENV)/.base-installed: requirements/base.txt | $(PY)
 	$(PY) -m pip install --quiet -r requirements/base.txt
 	touch $@
 
-$(VENV)/.dev-installed: requirements/base.txt requirements/dev.txt | $(PY)
+# Development takes the production packages too: the suite tests gunicorn's configuration.
+$(VENV)/.dev-installed: requirements/base.txt requirements/prod.txt requirements/dev.txt | $(PY)
 	$(PY) -m pip install --quiet -r requirements/dev.txt
-	touch $@ $(VENV)/.base-installed
+	touch $@ $(VENV)/.base-installed $(VENV)/.prod-installed
 
 # PORT reaches the settings too: without SITE_URL, links point at the port served.
 run: $(VENV)/.base-installed
