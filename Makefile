@@ -63,8 +63,10 @@ $(VENV)/.prod-installed: requirements/base.txt requirements/prod.txt | $(PY)
 	$(PY) -m pip install --quiet -r requirements/prod.txt
 	touch $@
 
+# In a variable: the commas of --steps would split the arguments of $(if ...).
+LOADTEST_QUICK := --users 20 --run-time 3m --steps 5,10,20 --step-time 20
 loadtest: $(VENV)/.dev-installed $(VENV)/.prod-installed
-	$(PY) manage.py loadtest $(if $(QUICK),--users 20 --run-time 3m --steps 5,10,20 --step-time 20) $(LOADTEST_ARGS)
+	$(PY) manage.py loadtest $(if $(QUICK),$(LOADTEST_QUICK)) $(LOADTEST_ARGS)
 
 # Online backups (DL-7) of the database DATABASE_URL names, taken while the app runs:
 # SQLite through its backup API, PostgreSQL through pg_dump. BACKUP= names the file
