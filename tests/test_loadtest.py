@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -23,6 +24,7 @@ from django.utils import timezone
 
 from survey.editing import Edit
 from survey.loadtest import oracle
+from survey.loadtest.runner import Child, Sampler, stats
 from survey.models import Membership, Response, Submission, Use, User
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,8 +62,11 @@ class OracleTests(SimpleTestCase):
             '127.0.0.1 "GET /healthz" 503 2 1ms\n',
             "django.db.utils.OperationalError: database is locked\n",
             '127.0.0.1 "GET /500/" 200 5 1ms\n',
+            # A request ID after the time does not hide the status.
+            '127.0.0.1 "POST /r/y/autosave" 500 0 9ms 4f9c2a\n',
+            "[2026-12-03 11:00:00 +0000] [7] [CRITICAL] WORKER TIMEOUT (pid:9)\n",
         ]
-        self.assertEqual(oracle.scan_log(lines), oracle.LogCounts(2, 1))
+        self.assertEqual(oracle.scan_log(lines), oracle.LogCounts(3, 1, 1))
 
     def test_endpoint_kinds_and_targets(self) -> None:
         self.assertEqual(oracle.kind("GET section"), "get")
@@ -88,6 +93,102 @@ class OracleTests(SimpleTestCase):
         self.assertEqual(oracle.max_sustainable_rps([]), 0.0)
         empty = oracle.Step(users=80, rps=0.0, failures=0, p95_by_endpoint={})
         self.assertFalse(oracle.sustainable(empty))
+
+    def test_design_profile_bounds_every_request(self) -> None:
+        fast = {"GET section": 100.0, "POST submit": 700.0}
+        self.assertEqual(oracle.design_misses(fast, p99=1500, slowest=5000), [])
+        self.assertEqual(
+            oracle.design_misses(fast, p99=1501, slowest=5001),
+            [
+                "all requests: p99 1501 ms > 1500 ms",
+                "all requests: max 5001 ms > 5000 ms",
+            ],
+        )
+
+    def test_stress_and_spike_targets_differ_by_database(self) -> None:
+        # SQLite's stress may shed 0.1 % of requests and take 1 s at p95.
+        self.assertEqual(
+            oracle.profile_misses("stress", "sqlite", 1000, 3000, 0.001), []
+        )
+        self.assertEqual(
+            oracle.profile_misses("stress", "postgresql", 1000, 3000, 0.001),
+            [
+                "stress: p95 1000 ms > 800 ms",
+                "stress: p99 3000 ms > 2000 ms",
+                "stress: 0.10% of requests failed > 0.0%",
+            ],
+        )
+        # The spike has no p95 bound, and no failure is allowed on either.
+        self.assertEqual(oracle.profile_misses("spike", "sqlite", 9000, 2999, 0), [])
+        self.assertEqual(
+            oracle.profile_misses("spike", "sqlite", 10, 3001, 0.5),
+            ["spike: p99 3001 ms > 3000 ms", "spike: 50.00% of requests failed > 0.0%"],
+        )
+
+    def test_soak_memory_wal_and_connections(self) -> None:
+        steady = oracle.soak_misses([200, 210, 219.9], [1, 30, 2], [8, 8, 8, 8])
+        self.assertEqual(steady, [])
+        self.assertEqual(
+            oracle.soak_misses([200, 230], [10, 64], [4, 8, 8, 9]),
+            [
+                "soak: worker memory grew 15% (200 → 230 MB)",
+                "soak: WAL reached 64 MB",
+                "soak: connections grew from 8 to 9",
+            ],
+        )
+        self.assertEqual(oracle.soak_misses([], [], []), [])
+
+    def test_connections_stay_under_max_connections(self) -> None:
+        self.assertEqual(oracle.connection_problems(99, 100), [])
+        self.assertEqual(
+            oracle.connection_problems(100, 100),
+            ["100 PostgreSQL connections reached max_connections (100)"],
+        )
+
+
+class RunnerTests(SimpleTestCase):
+    def test_figures_leave_the_logins_out(self) -> None:
+        entry = {"requests": 10, "failures": 1, "rps": 2.5, "max": 900}
+        entry |= {"p50": 100, "p95": 400, "p99": 800}
+        login = entry | {"p95": 3000}
+        counts = {
+            "stats": {"GET section": entry, "POST submit": entry, "POST login": login},
+            "total": entry | {"p95": 450},
+        }
+        figures = stats(counts, users=7)
+        self.assertEqual(
+            figures["p95_by_endpoint"], {"GET section": 400, "POST submit": 400}
+        )
+        self.assertEqual(figures["rps"], 5.0)
+        self.assertEqual(figures["failures"], 2)
+        self.assertEqual(figures["error_rate"], 0.1)
+        self.assertEqual(figures["all"], {"p95": 450, "p99": 800, "max": 900})
+
+    def test_a_child_reports_its_own_time_and_peak_memory(self) -> None:
+        folder = Path(tempfile.mkdtemp())
+        # About 50 MB held for a moment, then a second of nothing after it exits.
+        child = Child(
+            [
+                sys.executable,
+                "-c",
+                "import time; b = bytearray(50 * 2**20); time.sleep(0.5)",
+            ],
+            dict(os.environ),
+            folder / "child.log",
+        )
+        time.sleep(1.5)
+        found = child.finish()
+        self.assertEqual(found["returncode"], 0)
+        self.assertGreater(found["peak_rss_mb"], 50)
+        self.assertLess(found["seconds"], 1.4)
+
+    def test_a_sampler_keeps_its_readings(self) -> None:
+        readings = iter([1.0, 2.0])
+        with Sampler(lambda: next(readings), every=0.01) as sampler:
+            time.sleep(0.2)
+        # The third call raised StopIteration: a missed reading, not a crash.
+        self.assertEqual(sampler.values, [1.0, 2.0])
+        self.assertEqual(sampler.summary(), {"first": 1.0, "last": 2.0, "max": 2.0})
 
 
 class SeedAndCheckTests(TestCase):

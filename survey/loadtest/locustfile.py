@@ -4,8 +4,9 @@ No Django here: the plan written by `manage.py loadtest_seed` names each user's 
 forms. Each user logs in, opens a section, autosaves it, opens another, adds a use, fills
 it, reviews and submits once; the client counts every save the server acknowledged, per
 response, and every receipt, for the oracle (survey.loadtest.oracle) to compare with
-the database. LOADTEST_MODE=capacity instead loops a page view and an autosave with no
-think time, for the capacity steps.
+the database. LOADTEST_MODE=capacity instead loops a page view and an autosave (with no
+think time for the capacity steps, with some for the soak); LOADTEST_MODE=spike has every
+user open the review page, wait for all the others, then submit in the same instant.
 """
 
 from __future__ import annotations
@@ -52,6 +53,9 @@ _logged_in = 0
 # Every user logs in first; the figures start when the last one has, so that the
 # logins (each a deliberate PBKDF2 hash) are reported apart, not mixed into the pages.
 _all_logged_in = Event()
+# The spike: every user has its review page open; then all submit at once.
+_reviewing = 0
+_all_reviewing = Event()
 LOGINS: dict[str, dict[str, float]] = {}
 
 _CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
@@ -75,6 +79,8 @@ class Rush(FastHttpUser):
         logged_in = self.login()
         self.arrived()
         if not logged_in:
+            if MODE == "spike":
+                at_review()  # Nobody waits for a user who will never get there.
             raise StopUser
         _all_logged_in.wait(timeout=600)
 
@@ -82,6 +88,9 @@ class Rush(FastHttpUser):
     def scenario(self) -> None:
         if MODE == "capacity":
             self.capacity_round()
+        elif MODE == "spike":
+            self.spike()
+            self.done()
         else:
             self.rush()
             self.done()
@@ -140,9 +149,19 @@ class Rush(FastHttpUser):
             self.page(plan["receipt"], "GET receipt", form=False)
 
     def capacity_round(self) -> None:
+        self.think()
         state = self.page(self.plan["autosave_page"], "GET section")
-        if state is not None:
-            self.autosave(state, self.saves)
+        if state is None:
+            return
+        self.think()
+        self.autosave(state, self.saves)
+
+    def spike(self) -> None:
+        reviewed = self.page(self.plan["review"], "GET review", form=False)
+        at_review()
+        _all_reviewing.wait(timeout=600)
+        if reviewed is not None and self.submit():
+            self.page(self.plan["receipt"], "GET receipt", form=False)
 
     def done(self) -> None:
         global _finished
@@ -270,9 +289,33 @@ class Rush(FastHttpUser):
         return True
 
 
+def at_review() -> None:
+    global _reviewing
+    _reviewing += 1
+    if _reviewing >= len(USERS):
+        _all_reviewing.set()
+
+
+def figures(entry: Any) -> dict[str, float]:
+    """One stats entry's counts, rate and percentiles (ms)."""
+    return {
+        "requests": entry.num_requests,
+        "failures": entry.num_failures,
+        "rps": entry.total_rps,
+        "max": entry.max_response_time or 0,
+        **{
+            f"p{p}": entry.get_response_time_percentile(p / 100) or 0
+            for p in (50, 95, 99)
+        },
+    }
+
+
 @events.test_stop.add_listener
 def write_counts(environment: Environment, **_kwargs: Any) -> None:
-    """The client's side of the oracle, for `manage.py loadtest` to check."""
+    """The client's side of the oracle, for `manage.py loadtest` to check, and the
+    figures since every user logged in. Read here, not from Locust's CSV, which a run
+    that ends itself (runner.quit) may leave a few seconds behind."""
+    stats = environment.stats
     Path(os.environ["LOADTEST_COUNTS"]).write_text(
         json.dumps(
             {
@@ -282,6 +325,12 @@ def write_counts(environment: Environment, **_kwargs: Any) -> None:
                 "users": len(USERS),
                 "finished": _finished,
                 "logins": LOGINS,
+                "stats": {
+                    name: figures(entry)
+                    for (name, _method), entry in stats.entries.items()
+                    if entry.num_requests
+                },
+                "total": figures(stats.total),
             }
         ),
         encoding="utf-8",

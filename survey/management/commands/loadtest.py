@@ -1,59 +1,85 @@
-"""python manage.py loadtest: the deadline-rush load test (LD-1/LD-2), run by `make loadtest`.
+"""python manage.py loadtest: the load profiles of reliability checklist (c), run by
+`make loadtest` (LD-1, LD-2, LD-3, and DL-7's backup under load).
 
 For each target (SQLite, PostgreSQL without and with Django's connection pool) it makes
 a scratch database (a file under /tmp, or a PostgreSQL database it creates and drops),
-migrates and seeds it (loadtest_seed), starts gunicorn on 127.0.0.1 with the production
-settings and survey/gunicorn.py, runs the rush scenario in Locust, headless, then steps
-of a no-think-time page-and-autosave loop to find the highest sustainable rate, stops
-gunicorn and checks the oracle (loadtest_check). Prints p50/p95/p99 per endpoint beside
-the targets; exits non-zero when an oracle fails. Never touches DATABASE_URL's database.
+migrates and seeds it (loadtest_seed; generate_campaign for the export), starts gunicorn
+on 127.0.0.1 with the production settings and survey/gunicorn.py, and runs in Locust,
+headless, one after the other on fresh organisations:
+
+- design: the deadline rush (log in, open sections, autosave, add a use, submit), with
+  the full export of a 1,000-organisation campaign and an online backup taken meanwhile;
+- stress: the same at three times the users;
+- spike: every user opens the review page, then all submit in the same instant;
+- capacity: steps of a page-and-autosave loop with no think time, for the highest
+  sustainable rate;
+- soak: a page-and-autosave loop with think time for a while, sampling the workers'
+  memory, the SQLite WAL and PostgreSQL's connections.
+
+Then it stops gunicorn, checks the oracle (loadtest_check: no lost or duplicate
+submission, versions equal acknowledged saves, no 5xx, no "database is locked", no
+worker timeout, connections under max_connections), restores the backup into a fresh
+database and times it. Prints the figures beside the targets; exits non-zero when an
+oracle fails. Never touches DATABASE_URL's database.
 """
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
-import urllib.request
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
-from urllib.error import URLError
 
-import psutil
 import psycopg
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from survey.loadtest import oracle
+from survey.loadtest import oracle, report
+from survey.loadtest.runner import (
+    POSTGRES,
+    Child,
+    HarnessError,
+    Run,
+    Sampler,
+    Server,
+    as_step,
+    load_average,
+    pg_connections,
+    pg_max_connections,
+)
 
-LOCUSTFILE = Path(__file__).resolve().parents[2] / "loadtest" / "locustfile.py"
-POSTGRES = "postgres://postgres@127.0.0.1:5432"
 TARGETS = {
     "sqlite": {},
     "postgres": {"DB_POOL": "0"},
     "postgres-pool": {"DB_POOL": "1"},
 }
-LOGIN = ("GET login", "POST login")
+EXPORT_SLUG = "loadtest-export"
 
 
 class Command(BaseCommand):
-    help = "Run the deadline-rush load test on scratch databases; exit 1 when it fails."
+    help = "Run the load profiles on scratch databases; exit 1 when an oracle fails."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--targets", nargs="+", choices=list(TARGETS), default=list(TARGETS)
         )
-        parser.add_argument("--users", type=int, default=50)
+        parser.add_argument("--users", type=int, default=50, help="Design profile.")
+        parser.add_argument(
+            "--stress-users", type=int, default=-1, help="Default: 3 × --users."
+        )
+        parser.add_argument(
+            "--spike", type=int, default=200, help="Users submitting at once."
+        )
         parser.add_argument("--spawn-rate", type=float, default=5)
         parser.add_argument("--think", type=float, default=1.0)
         parser.add_argument("--autosaves", type=int, default=3)
         parser.add_argument(
-            "--run-time", default="10m", help="Upper bound of the rush (Locust -t)."
+            "--run-time", default="10m", help="Upper bound of a profile (Locust -t)."
         )
         parser.add_argument(
             "--steps",
@@ -63,18 +89,33 @@ class Command(BaseCommand):
         parser.add_argument(
             "--step-time", type=int, default=30, help="Seconds measured per step."
         )
+        parser.add_argument("--soak-users", type=int, default=50)
+        parser.add_argument(
+            "--soak-time", type=int, default=600, help="Seconds of soak; 0: none."
+        )
+        parser.add_argument(
+            "--export-organisations",
+            type=int,
+            default=1000,
+            help="Submitted organisations of the campaign exported under load; 0: none.",
+        )
         parser.add_argument("--workers", type=int, default=2)
         parser.add_argument("--threads", type=int, default=4)
         parser.add_argument("--port", type=int, default=8765)
         parser.add_argument("--out", type=Path, default=Path("/tmp/survey-loadtest"))
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["stress_users"] < 0:
+            options["stress_users"] = 3 * options["users"]
         out: Path = options["out"]
         shutil.rmtree(out, ignore_errors=True)
         out.mkdir(parents=True)
         summaries, failed = [], []
         for target in options["targets"]:
-            summary = self.run_target(target, out / target, options)
+            try:
+                summary = self.run_target(target, out / target, options)
+            except HarnessError as error:
+                raise CommandError(str(error)) from error
             summaries.append(summary)
             if not summary["oracle_passed"]:
                 failed.append(target)
@@ -90,79 +131,215 @@ class Command(BaseCommand):
     ) -> dict[str, Any]:
         folder.mkdir()
         steps = [int(n) for n in options["steps"].split(",") if n]
+        # Each profile takes organisations of its own, in this order in the plan; the
+        # capacity steps and the soak share the last ones (they never submit).
+        users, stress, spike = (
+            options["users"],
+            options["stress_users"],
+            options["spike"],
+        )
+        looping = max([*steps, options["soak_users"] if options["soak_time"] else 0])
+        first = {
+            "stress": users,
+            "spike": users + stress,
+            "loop": users + stress + spike,
+        }
         env = self.server_env(options) | TARGETS[target]
         pg_name = f"survey_loadtest_{os.getpid()}"
         if target == "sqlite":
             env["DATABASE_URL"] = f"sqlite:///{folder}/db.sqlite3"
+            backup = folder / "backup.sqlite3"
         else:
             self.postgres(f"CREATE DATABASE {pg_name}")
             env["DATABASE_URL"] = f"{POSTGRES}/{pg_name}"
+            backup = folder / "backup.dump"
         self.stdout.write(f"\n== {target}: load average {load_average()}")
+        database = "sqlite" if target == "sqlite" else "postgresql"
+        summary: dict[str, Any] = {"target": target}
         try:
             plan = folder / "plan.json"
             self.manage(env, "migrate", "--no-input", "-v0")
             self.manage(
                 env,
                 "loadtest_seed",
-                f"--organisations={options['users'] + max(steps, default=0)}",
+                f"--organisations={first['loop'] + looping}",
                 f"--plan={plan}",
                 "--scratch",
             )
-            log = folder / "gunicorn.log"
-            with self.gunicorn(env, log, options["port"]) as server:
-                rush = self.locust(
-                    server,
+            if options["export_organisations"]:
+                self.manage(
                     env,
-                    folder / "rush",
-                    options,
-                    users=options["users"],
-                    run_time=options["run_time"],
-                    extra={
-                        "LOADTEST_THINK": str(options["think"]),
-                        "LOADTEST_AUTOSAVES": str(options["autosaves"]),
-                    },
-                    plan=plan,
+                    "generate_campaign",
+                    EXPORT_SLUG,
+                    f"--responses={options['export_organisations']}",
+                    "--scratch",
                 )
-                capacity = [
-                    self.locust(
-                        server,
-                        env,
-                        folder / f"step{users}",
-                        options,
-                        users=users,
-                        # The logins first, then step_time of measurement.
-                        run_time=f"{options['step_time'] + 600}s",
-                        extra={
-                            "LOADTEST_MODE": "capacity",
-                            "LOADTEST_THINK": "0",
-                            "LOADTEST_MEASURE_SECONDS": str(options["step_time"]),
-                        },
-                        plan=plan,
-                        first=options["users"],
+            log = folder / "gunicorn.log"
+            run = Run(self.stdout.write, env, folder, options, plan)
+            with ExitStack() as stack:
+                server = stack.enter_context(self.gunicorn(env, log, options["port"]))
+                run.server = server
+                connections = None
+                if database == "postgresql":
+                    connections = stack.enter_context(
+                        Sampler(lambda: pg_connections(pg_name), every=1.0)
                     )
-                    for users in steps
-                ]
-            counts = [str(folder / "rush.counts.json")] + [
-                str(folder / f"step{u}.counts.json") for u in steps
-            ]
+                summary |= self.profiles(run, steps, first, options, backup)
+            counts = [str(p) for p in sorted(folder.glob("*.counts.json"))]
             check = self.manage(
                 env, "loadtest_check", f"--log={log}", "--counts", *counts, check=False
             )
+            problems = []
+            if connections is not None:
+                peak, limit = connections.summary()["max"], pg_max_connections()
+                summary["connections"] = {"peak": peak, "max_connections": limit}
+                problems += oracle.connection_problems(peak, limit)
+            if summary.get("backup"):
+                summary["restore"] = restored = self.restore(
+                    target, backup, folder, f"{pg_name}_restore"
+                )
+                if summary["backup"]["returncode"] or restored["returncode"]:
+                    problems.append("the backup taken under load did not restore")
         finally:
             if target != "sqlite":
                 self.postgres(f"DROP DATABASE IF EXISTS {pg_name} WITH (FORCE)")
+                self.postgres(f"DROP DATABASE IF EXISTS {pg_name}_restore WITH (FORCE)")
         self.stdout.write(check.stdout + check.stderr)
-        steps_seen = [as_step(s) for s in capacity]
-        summary = {
-            "target": target,
-            "rush": rush,
-            "capacity": capacity,
-            "max_sustainable_rps": oracle.max_sustainable_rps(steps_seen),
-            "oracle_passed": check.returncode == 0,
+        for problem in problems:
+            self.stdout.write(f"  FAIL {problem}")
+        summary |= {
+            "max_sustainable_rps": oracle.max_sustainable_rps(
+                as_step(s) for s in summary["capacity"]
+            ),
+            "oracle_passed": check.returncode == 0 and not problems,
             "oracle": check.stdout.strip(),
+            "problems": problems,
+            "misses": report.misses(summary, database),
         }
-        self.report(summary)
+        self.stdout.write(report.text(summary))
         return summary
+
+    def profiles(
+        self,
+        run: Run,
+        steps: list[int],
+        first: dict[str, int],
+        options: dict[str, Any],
+        backup: Path,
+    ) -> dict[str, Any]:
+        think = {
+            "LOADTEST_THINK": str(options["think"]),
+            "LOADTEST_AUTOSAVES": str(options["autosaves"]),
+        }
+        # Design: the export and the backup start once every user has logged in.
+        beside: list[tuple[str, Child]] = []
+
+        def start_beside() -> None:
+            if options["export_organisations"]:
+                beside.append(
+                    (
+                        "export",
+                        run.child(
+                            "export_campaign",
+                            EXPORT_SLUG,
+                            f"--output={run.folder / 'export.xlsx'}",
+                        ),
+                    )
+                )
+            beside.append(("backup", run.child("backup", f"--output={backup}")))
+
+        found: dict[str, Any] = {}
+        found["rush"] = run.locust(
+            "rush", options["users"], extra=think, during=start_beside
+        )
+        for name, child in beside:
+            found[name] = child.finish()
+        if options["stress_users"]:
+            found["stress"] = run.locust(
+                "stress", options["stress_users"], extra=think, first=first["stress"]
+            )
+        if options["spike"]:
+            found["spike"] = run.locust(
+                "spike",
+                options["spike"],
+                extra={"LOADTEST_MODE": "spike"},
+                first=first["spike"],
+            )
+        found["capacity"] = [
+            run.locust(
+                f"step{users}",
+                users,
+                extra={
+                    "LOADTEST_MODE": "capacity",
+                    "LOADTEST_THINK": "0",
+                    "LOADTEST_MEASURE_SECONDS": str(options["step_time"]),
+                },
+                first=first["loop"],
+                # The logins first, then step_time of measurement.
+                run_time=f"{options['step_time'] + 600}s",
+            )
+            for users in steps
+        ]
+        if options["soak_time"]:
+            found["soak"] = self.soak(run, first["loop"], options)
+        return found
+
+    def soak(self, run: Run, first: int, options: dict[str, Any]) -> dict[str, Any]:
+        """The page-and-autosave loop with think time, sampled every 5 s once every
+        user has logged in."""
+        stack = ExitStack()
+        readings: dict[str, Sampler] = {}
+        wal = Path(run.env["DATABASE_URL"].removeprefix("sqlite:///") + "-wal")
+
+        def start() -> None:
+            assert run.server is not None
+            readings["rss_mb"] = stack.enter_context(Sampler(run.server.rss_mb, 5))
+            if run.env["DATABASE_URL"].startswith("sqlite"):
+                readings["wal_mb"] = stack.enter_context(
+                    Sampler(lambda: wal.stat().st_size / 2**20, 5)
+                )
+            else:
+                name = run.env["DATABASE_URL"].rsplit("/", 1)[1]
+                readings["connections"] = stack.enter_context(
+                    Sampler(lambda: pg_connections(name), 5)
+                )
+
+        with stack:
+            figures = run.locust(
+                "soak",
+                options["soak_users"],
+                extra={
+                    "LOADTEST_MODE": "capacity",
+                    "LOADTEST_THINK": str(options["think"]),
+                    "LOADTEST_MEASURE_SECONDS": str(options["soak_time"]),
+                },
+                first=first,
+                run_time=f"{options['soak_time'] + 600}s",
+                during=start,
+            )
+        figures["readings"] = {k: v.values for k, v in readings.items()}
+        return figures
+
+    def restore(
+        self, target: str, backup: Path, folder: Path, pg_name: str
+    ) -> dict[str, Any]:
+        """DL-7 under load: the backup restored into a fresh database, checked against
+        its manifest by the restore command, and timed (the RTO)."""
+        env = self.server_env({"port": 0, "workers": 1, "threads": 1})
+        if target == "sqlite":
+            env["DATABASE_URL"] = f"sqlite:///{folder}/restored.sqlite3"
+        else:
+            self.postgres(f"CREATE DATABASE {pg_name}")
+            env["DATABASE_URL"] = f"{POSTGRES}/{pg_name}"
+        started = time.monotonic()
+        done = self.manage(env, "restore", str(backup), check=False)
+        (folder / "restore.log").write_text(done.stdout + done.stderr)
+        return {
+            "seconds": round(time.monotonic() - started, 1),
+            "returncode": done.returncode,
+        }
+
+    # Processes --------------------------------------------------------------------------
 
     def server_env(self, options: dict[str, Any]) -> dict[str, str]:
         """Production settings on loopback, minus TLS (no proxy in front here)."""
@@ -189,7 +366,7 @@ class Command(BaseCommand):
             env=env,
             capture_output=True,
             text=True,
-            timeout=600,
+            timeout=1800,
         )
         if check and done.returncode:
             raise CommandError(f"manage.py {args[0]} failed:\n{done.stderr}")
@@ -211,189 +388,3 @@ class Command(BaseCommand):
             log,
             f"http://127.0.0.1:{port}/healthz",
         )
-
-    def locust(
-        self,
-        server: Server,
-        env: dict[str, str],
-        prefix: Path,
-        options: dict[str, Any],
-        *,
-        users: int,
-        run_time: str,
-        extra: dict[str, str],
-        plan: Path,
-        first: int = 0,
-    ) -> dict[str, Any]:
-        """One headless Locust run; its figures per endpoint, from the stats CSV, and
-        the server's CPU time per request once every user has logged in."""
-        self.stdout.write(
-            f"-- {prefix.name}: {users} users, load average {load_average()}"
-        )
-        client_env = env | extra
-        client_env |= {
-            "LOADTEST_PLAN": str(plan),
-            "LOADTEST_COUNTS": f"{prefix}.counts.json",
-            "LOADTEST_FIRST_USER": str(first),
-            "LOADTEST_USERS": str(users),
-        }
-        ready = Path(f"{prefix}.counts.json.ready")
-        client = subprocess.Popen(
-            [
-                str(Path(sys.executable).with_name("locust")),
-                f"--locustfile={LOCUSTFILE}",
-                "--headless",
-                "--only-summary",
-                f"--users={users}",
-                f"--spawn-rate={min(users, options['spawn_rate'])}",
-                f"--run-time={run_time}",
-                "--stop-timeout=10",
-                f"--host=http://127.0.0.1:{options['port']}",
-                f"--csv={prefix}",
-                "--exit-code-on-error=0",
-            ],
-            env=client_env,
-            stdout=subprocess.DEVNULL,
-            stderr=Path(f"{prefix}.locust.log").open("w"),  # noqa: SIM115
-        )
-        try:
-            deadline = time.monotonic() + 600
-            while not ready.exists() and client.poll() is None:
-                if time.monotonic() > deadline:
-                    break
-                time.sleep(0.2)
-            cpu = server.cpu_seconds()
-            failed = client.wait(timeout=4 * 3600)
-            cpu = server.cpu_seconds() - cpu
-        finally:
-            # Interrupted or timed out: no client outlives the run.
-            if client.poll() is None:
-                client.kill()
-                client.wait()
-        if failed:
-            raise CommandError(f"locust failed: see {prefix}.locust.log")
-        figures = stats(Path(f"{prefix}_stats.csv"), users)
-        # The server's CPU per request: on an idle machine of N cores, about
-        # N × 1000 / this many requests a second at most, whatever else ran here.
-        requests = sum(figures["requests"].values())
-        figures["cpu_ms_per_request"] = cpu * 1000 / requests if requests else 0.0
-        counts = json.loads(Path(f"{prefix}.counts.json").read_text(encoding="utf-8"))
-        figures["logins"] = counts["logins"]
-        return figures
-
-    def report(self, summary: dict[str, Any]) -> None:
-        write = self.stdout.write
-        write(f"\n{summary['target']}: rush, p50/p95/p99 ms (target p95)")
-        rush = summary["rush"]
-        for name, p95 in rush["p95"].items():
-            p50, p99, count = (
-                rush["p50"][name],
-                rush["p99"][name],
-                rush["requests"][name],
-            )
-            target = oracle.TARGETS_MS[oracle.kind(name)]
-            mark = "ok" if p95 <= target else "MISS"
-            write(
-                f"  {name:<16} {count:>5} {p50:>6.0f} {p95:>6.0f} {p99:>6.0f}  "
-                f"({target}) {mark}"
-            )
-        for name, login in rush["logins"].items():
-            write(
-                f"  {name:<16} {login['requests']:>5} {login['p50']:>6.0f} "
-                f"{login['p95']:>6.0f} {login['p99']:>6.0f}  (before the rush)"
-            )
-        write(
-            f"  {rush['rps']:.1f} req/s, {rush['failures']} failures, server CPU "
-            f"{rush['cpu_ms_per_request']:.0f} ms per request"
-        )
-        for step in summary["capacity"]:
-            worst = max(step["p95_by_endpoint"].values(), default=0)
-            ok = "ok" if oracle.sustainable(as_step(step)) else "over"
-            write(
-                f"  step {step['users']:>3} users: {step['rps']:.1f} req/s, "
-                f"{step['failures']} failures, worst p95 {worst:.0f} ms, "
-                f"CPU {step['cpu_ms_per_request']:.0f} ms/request, {ok}"
-            )
-        write(f"  max sustainable: {summary['max_sustainable_rps']:.1f} req/s")
-
-
-class Server:
-    """Gunicorn for the length of a `with`: ready when /healthz answers, then stopped."""
-
-    def __init__(
-        self, command: list[str], env: dict[str, str], log: Path, health: str
-    ) -> None:
-        self.command, self.env, self.log, self.health = command, env, log, health
-
-    def __enter__(self) -> Server:
-        self.output = self.log.open("w")
-        self.process = subprocess.Popen(
-            self.command, env=self.env, stdout=self.output, stderr=subprocess.STDOUT
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(self.health, timeout=2) as reply:
-                    if reply.status == 200:
-                        return self
-            except (URLError, OSError):
-                time.sleep(0.5)
-        self.__exit__()
-        raise CommandError(f"gunicorn did not answer {self.health}; see {self.log}")
-
-    def cpu_seconds(self) -> float:
-        """CPU time of the master and its workers so far (user and system)."""
-        master = psutil.Process(self.process.pid)
-        total = 0.0
-        for process in [master, *master.children(recursive=True)]:
-            try:
-                times = process.cpu_times()
-            except psutil.NoSuchProcess:
-                continue
-            total += times.user + times.system
-        return total
-
-    def __exit__(self, *exc: object) -> None:
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=40)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self.output.close()
-
-
-def stats(path: Path, users: int) -> dict[str, Any]:
-    """The endpoints' p50/p95/p99 and the rate without the logins (one per user, each
-    a deliberate PBKDF2 hash, which would make every step look CPU-bound on logins)."""
-    with path.open(encoding="utf-8") as f:
-        # Entries emptied by the reset after the logins read "N/A": left out.
-        rows = [
-            r
-            for r in csv.DictReader(f)
-            if r["Name"] != "Aggregated" and int(r["Request Count"])
-        ]
-    measured = [r for r in rows if r["Name"] not in LOGIN]
-    return {
-        "users": users,
-        "rps": sum(float(r["Requests/s"]) for r in measured),
-        "failures": sum(int(r["Failure Count"]) for r in rows),
-        "p95_by_endpoint": {r["Name"]: float(r["95%"]) for r in measured},
-        "p50": {r["Name"]: float(r["50%"]) for r in rows},
-        "p95": {r["Name"]: float(r["95%"]) for r in rows},
-        "p99": {r["Name"]: float(r["99%"]) for r in rows},
-        "requests": {r["Name"]: int(r["Request Count"]) for r in rows},
-    }
-
-
-def as_step(figures: dict[str, Any]) -> oracle.Step:
-    return oracle.Step(
-        users=figures["users"],
-        rps=figures["rps"],
-        failures=figures["failures"],
-        p95_by_endpoint=figures["p95_by_endpoint"],
-    )
-
-
-def load_average() -> str:
-    return " ".join(f"{x:.2f}" for x in os.getloadavg())
