@@ -8,12 +8,28 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 
-from survey.models import AuditEvent, UserManager
+from survey.models import AuditEvent, Organisation, User, UserManager
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
     # Behind a Unix socket REMOTE_ADDR is "", which an IP column (inet) refuses.
     return (request.META.get("REMOTE_ADDR") or None) if request is not None else None
+
+
+def own_organisation(user: Any) -> Organisation | None:
+    """The organisation a contractor acts for, as their audit events name it: their one
+    organisation; None for staff and for someone in several (no single one is meant)."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    found = list(Organisation.objects.filter(memberships__user=user)[:2])
+    return found[0] if len(found) == 1 else None
+
+
+def named_account(name: str) -> User | None:
+    """The account a failed or refused login named, if there is one: the event's object,
+    so that attempts on one account can be followed without the typed text in the line."""
+    email = UserManager.normalize_email(name)
+    return User.objects.filter(email=email).first() if email else None
 
 
 def login_username(request: HttpRequest | None, credentials: Any = None) -> str:
@@ -29,7 +45,13 @@ def login_username(request: HttpRequest | None, credentials: Any = None) -> str:
 
 
 def record_login(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
-    AuditEvent.record("auth.login", actor=user, obj=user, ip=client_ip(request))
+    AuditEvent.record(
+        "auth.login",
+        actor=user,
+        obj=user,
+        organisation=own_organisation(user),
+        ip=client_ip(request),
+    )
 
 
 def record_login_failure(
@@ -40,7 +62,12 @@ def record_login_failure(
 ) -> None:
     # Django has already masked the password; keep only the address that was tried.
     email = str(credentials.get("username") or credentials.get("email") or "")[:254]
-    AuditEvent.record("auth.login_failed", ip=client_ip(request), email=email)
+    AuditEvent.record(
+        "auth.login_failed",
+        obj=named_account(email),
+        ip=client_ip(request),
+        email=email,
+    )
 
 
 def record_lockout(
@@ -50,8 +77,9 @@ def record_lockout(
     **kwargs: Any,
 ) -> None:
     # django-axes' user_locked_out: the lock itself, and each attempt refused by it.
+    email = str(username or "")[:254]
     AuditEvent.record(
-        "auth.locked_out", ip=client_ip(request), email=str(username or "")[:254]
+        "auth.locked_out", obj=named_account(email), ip=client_ip(request), email=email
     )
 
 

@@ -29,11 +29,13 @@ worker_tmp_dir = env_str("GUNICORN_WORKER_TMP_DIR", "/dev/shm")
 # Django's BEHIND_TLS_PROXY trusts the header once gunicorn passes it on.
 forwarded_allow_ips = env_str("FORWARDED_ALLOW_IPS", "127.0.0.1")
 # Logs go to stdout/stderr for the process manager; the access line carries the status
-# and the time taken in milliseconds, which the load harness reads.
+# and the time taken in milliseconds, which the load harness reads, then the response's
+# X-Request-ID (survey.middleware.RequestIdMiddleware), the ID its audit lines carry;
+# "-" for a response Django did not make.
 accesslog = env_str("GUNICORN_ACCESS_LOG", "-") or None
 errorlog = env_str("GUNICORN_ERROR_LOG", "-")
 loglevel = env_str("GUNICORN_LOG_LEVEL", "info")
-access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
+access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms %({x-request-id}o)s'
 # Loading the app before forking shares its memory between workers; off by default so
 # that a reload (HUP) picks up new code.
 preload_app = env_bool("GUNICORN_PRELOAD", default=False)

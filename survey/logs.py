@@ -1,9 +1,12 @@
-"""Log lines without secrets: the token of an account link is masked wherever it is logged."""
+"""Log lines without secrets (the token of an account link is masked wherever it is
+logged), and the request they were written for."""
 
 from __future__ import annotations
 
 import logging
 import re
+from contextvars import ContextVar, Token
+from dataclasses import dataclass
 
 # The secret segment of the invitation and password-reset links (survey/urls.py):
 # /invite/<token>/ and /accounts/reset/<uidb64>/<token>/. Django logs the path of a
@@ -27,3 +30,30 @@ class MaskLinkTokens(logging.Filter):
         if masked != message:
             record.msg, record.args = masked, None
         return True
+
+
+@dataclass(frozen=True)
+class RequestTag:
+    """What every audit line of a request repeats: its ID (the X-Request-ID header of
+    the response) and the client's address."""
+
+    id: str
+    ip: str | None
+
+
+# Set by survey.middleware.RequestIdMiddleware for the length of a request, so that code
+# far from the request (model methods, jobs built inline) logs under its ID. Unset,
+# hence None, in background jobs, management commands and tests outside a request.
+_current: ContextVar[RequestTag | None] = ContextVar("survey_request", default=None)
+
+
+def current_request() -> RequestTag | None:
+    return _current.get()
+
+
+def bind_request(tag: RequestTag) -> Token[RequestTag | None]:
+    return _current.set(tag)
+
+
+def unbind_request(token: Token[RequestTag | None]) -> None:
+    _current.reset(token)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -14,7 +16,37 @@ from django.http import (
 )
 from django.utils import timezone
 
-from survey import sessions
+from survey import logs, sessions
+
+# An ID a proxy in front may already have given the request: kept only when it is a
+# short token that cannot break or forge a log line; anything else is replaced.
+_INCOMING_ID = re.compile(r"[A-Za-z0-9-]{8,64}")
+
+
+class RequestIdMiddleware:
+    """Give each request an ID, returned as the X-Request-ID response header and carried
+    by every audit line the request writes (survey.logs.current_request), so that a
+    user's report of a failed page leads to its log lines.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from survey.audit import client_ip
+
+        incoming = request.headers.get("X-Request-ID", "")
+        request_id = incoming if _INCOMING_ID.fullmatch(incoming) else uuid.uuid4().hex
+        request.id = request_id  # type: ignore[attr-defined]
+        # Unbound again afterwards: a worker thread serves many requests, and a line
+        # logged between them must not carry the previous one's ID.
+        token = logs.bind_request(logs.RequestTag(request_id, client_ip(request)))
+        try:
+            response = self.get_response(request)
+        finally:
+            logs.unbind_request(token)
+        response["X-Request-ID"] = request_id
+        return response
 
 
 class ReceivedAtMiddleware:

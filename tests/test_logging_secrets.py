@@ -26,7 +26,7 @@ from django.urls import reverse
 
 from survey.emails import send_invitation
 from survey.logs import MASK, mask_link_tokens
-from survey.models import Invitation, Membership, Response, User
+from survey.models import AuditEvent, Invitation, Membership, Response, User
 from tests.helpers import (
     complete_org_answers,
     complete_use_answers,
@@ -322,3 +322,23 @@ class LineBreakTests(TestCase):
         self.assertEqual(len(lines), 1, capture.lines)
         self.assertNotIn("\n", lines[0])
         self.assertIn("/nowhere\\n" + forged, lines[0])
+
+    def test_a_line_break_in_a_typed_username_cannot_forge_a_log_line(self) -> None:
+        """AC-8: what is typed into the login form stays inside its event's one line."""
+        User.objects.create_user("pat@example.com", "correct horse battery")
+        forged = '{"event": "auth.login", "user_id": 1}'
+        typed = f"pat@example.com\r\n{forged}\n"
+        with every_log_record() as capture:
+            reply = self.client.post(
+                reverse("login"), {"username": typed, "password": "wrong"}
+            )
+        self.assertEqual(reply.status_code, 200)
+        for line in capture.lines:
+            self.assertNotIn("\n", line)
+            self.assertNotIn("\r", line)
+        audit = [line for line in capture.lines if line.startswith("survey.audit ")]
+        self.assertEqual(len(audit), 1, capture.lines)
+        self.assertIn('"event": "auth.login_failed"', audit[0])
+        # The row keeps what was typed; the line carries identifiers only.
+        event = AuditEvent.objects.get(action="auth.login_failed")
+        self.assertEqual(event.details["email"], typed.strip())

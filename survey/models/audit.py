@@ -12,6 +12,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from survey.logs import current_request
 from survey.models.campaigns import Campaign
 from survey.models.organisations import Organisation
 
@@ -92,6 +93,32 @@ class AuditEvent(models.Model):
         ip: str | None = None,
         **details: Any,
     ) -> AuditEvent:
+        """Write the row, then its one structured log line (AC-8) on "survey.audit".
+
+        The line is a JSON object, one per event, its fields always present:
+
+            {"at": "2026-03-06T22:00:00.123456+00:00", "event": "response.submitted",
+             "user_id": 7, "organisation_id": 3, "campaign_id": 2,
+             "object": "survey.response:41", "ip": "198.51.100.7",
+             "request_id": "0f8e3c0d5a6b4c1e9d2f7a8b6c5d4e3f"}
+
+        - at: the event's time, UTC, ISO 8601.
+        - user_id: the acting user's id, null when nobody was logged in (a failed login
+          names its account as the object instead).
+        - organisation_id: the organisation concerned: the object's, or for a contractor's
+          login or refused lookup their own (see survey.audit.own_organisation).
+        - object: "app_label.model:pk", ":" when the event has none.
+        - ip and request_id: the request's (survey.middleware.RequestIdMiddleware); the ID
+          equals the response's X-Request-ID header. Both are null outside a request (a
+          background job, a management command); an ip not given is the request's.
+
+        Identifiers only, and JSON escapes control characters, so no user-typed text
+        (details, an email, a path) can reach the line or forge another: details stay in
+        the database.
+        """
+        request = current_request()
+        if ip is None and request is not None:
+            ip = request.ip
         event = cls.objects.create(
             action=action,
             actor=actor if getattr(actor, "pk", None) else None,
@@ -103,8 +130,6 @@ class AuditEvent(models.Model):
             ip=ip,
             details=_without_nul(details),
         )
-        # One structured line per event (AC-8). Identifiers only: details can hold
-        # free text, which stays in the database.
         audit_log.info(
             "%s",
             json.dumps(
@@ -116,6 +141,7 @@ class AuditEvent(models.Model):
                     "campaign_id": event.campaign_id,
                     "object": f"{event.object_type}:{event.object_id}",
                     "ip": ip,
+                    "request_id": request.id if request is not None else None,
                 }
             ),
         )

@@ -19,7 +19,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from survey.audit import client_ip
+from survey.audit import client_ip, own_organisation
 from survey.models import AuditEvent, Membership, Refused, Response, Use, User
 
 View = Callable[..., HttpResponseBase]
@@ -65,6 +65,7 @@ def _response(request: HttpRequest, response_uuid: Any) -> Response:
         AuditEvent.record(
             "access.denied",
             actor=request.user,
+            organisation=own_organisation(request.user),
             ip=client_ip(request),
             path=request.path,
             method=request.method,
