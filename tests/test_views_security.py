@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import hashlib
+import importlib
+import itertools
 import re
 import threading
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from unittest import mock
 
 import time_machine
-from django.conf import settings
+from django.conf import global_settings, settings
+from django.contrib.auth.hashers import MD5PasswordHasher, PBKDF2PasswordHasher
 from django.core import mail
 from django.db import connection
-from django.test import Client, TestCase, TransactionTestCase
+from django.test import Client, TestCase, TransactionTestCase, override_settings
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from survey.models import (
     Attachment,
@@ -572,6 +576,44 @@ class SubmitRaceTests(TransactionTestCase):
                 self.free_race(name)
 
 
+# The algorithm and cost of every password hash computed while a counting hasher is in
+# PASSWORD_HASHERS: a real hasher that also keeps count, never a stand-in.
+HASHES: list[dict[str, Any]] = []
+
+
+class _Counting:
+    def encode(self, password: str, salt: str, *args: Any) -> str:
+        encoded = super().encode(password, salt, *args)  # type: ignore[misc]
+        parts = self.decode(encoded)  # type: ignore[attr-defined]
+        HASHES.append({k: v for k, v in parts.items() if k not in {"hash", "salt"}})
+        return encoded
+
+
+class CountingMD5Hasher(_Counting, MD5PasswordHasher):
+    """The test settings' hasher (tests/conftest.py), counted."""
+
+
+class CountingPBKDF2Hasher(_Counting, PBKDF2PasswordHasher):
+    """The production hasher, at its production cost, counted."""
+
+
+def production_hashers() -> list[str]:
+    """PASSWORD_HASHERS as survey/settings.py leaves it (conftest.py swaps it for tests)."""
+    module = importlib.import_module(settings.SETTINGS_MODULE)
+    return getattr(module, "PASSWORD_HASHERS", global_settings.PASSWORD_HASHERS)
+
+
+def most_in_an_hour(times: list[datetime]) -> int:
+    """The largest number of `times` inside any window of one hour."""
+    return max(
+        (
+            sum(start <= t < start + timedelta(hours=1) for t in times)
+            for start in times
+        ),
+        default=0,
+    )
+
+
 class LoginThrottlingTests(TestCase):
     """Wrong passwords lock the account they name, on both login pages, for everyone."""
 
@@ -694,6 +736,72 @@ class LoginThrottlingTests(TestCase):
             self.assertEqual(
                 self.attempt(self.contractor.email, self.PASSWORD)[1].status_code, 302
             )
+
+    @override_settings(PASSWORD_HASHERS=["tests.test_views_security.CountingMD5Hasher"])
+    def test_an_hour_of_guessing_checks_at_most_100_passwords(self) -> None:
+        """AC-6: at most 100 failures per account per hour, on both login pages at once.
+
+        Each minute for 75 minutes the attacker guesses until the lock refuses a
+        guess; only guesses that reached the password check count (a hash computed).
+        Meanwhile a colleague behind the same address logs in: the lock is the account's.
+        """
+        checked: list[datetime] = []
+        pages = itertools.cycle(["login", "admin:login"])
+        guesses = itertools.count()
+        with time_machine.travel(timezone.now(), tick=False) as clock:
+            for _minute in range(75):
+                for _ in range(settings.AXES_FAILURE_LIMIT + 2):
+                    hashed = len(HASHES)
+                    reply = self.attempt(
+                        self.reviewer.email, f"guess {next(guesses)}", next(pages)
+                    )[1]
+                    if len(HASHES) > hashed:
+                        checked.append(timezone.now())
+                    if reply.status_code == 429:  # the lock page, locking or locked
+                        break
+                    self.assertEqual(reply.status_code, 200)
+                else:
+                    self.fail("a burst of guesses was never refused")
+                if checked and checked[-1] == timezone.now():  # locked just now
+                    self.assertEqual(
+                        self.attempt(self.colleague.email, self.PASSWORD)[
+                            1
+                        ].status_code,
+                        302,
+                    )
+                clock.shift(timedelta(minutes=1))
+        most = most_in_an_hour(checked)
+        self.assertLessEqual(most, 100)
+        # The lock lifted and guessing went on: the walk crossed several cool-offs.
+        self.assertGreater(len(checked), 2 * settings.AXES_FAILURE_LIMIT)
+        self.assertLessEqual(
+            most,
+            settings.AXES_FAILURE_LIMIT
+            * (timedelta(hours=1) // settings.AXES_COOLOFF_TIME + 1),
+        )
+
+    def test_an_unknown_account_costs_the_same_hash_as_a_wrong_password(self) -> None:
+        """AC-6: either refusal computes exactly one hash, of the production algorithm
+        at its production cost, on both login pages, so that neither answers sooner
+        (`make bench` times the two: login_unknown_account, login_wrong_password)."""
+        self.assertTrue(
+            issubclass(CountingPBKDF2Hasher, import_string(production_hashers()[0]))
+        )
+        production = {
+            "algorithm": PBKDF2PasswordHasher.algorithm,
+            "iterations": PBKDF2PasswordHasher.iterations,
+        }
+        with override_settings(
+            PASSWORD_HASHERS=["tests.test_views_security.CountingPBKDF2Hasher"]
+        ):
+            known = make_user("kim@alpha.example")
+            for page in ["login", "admin:login"]:
+                for email in [known.email, "nobody@alpha.example"]:
+                    with self.subTest(page=page, email=email):
+                        HASHES.clear()
+                        reply = self.attempt(email, "wrong password", page)[1]
+                        self.assertEqual(reply.status_code, 200)
+                        self.assertEqual(HASHES, [production])
 
     def test_reviewers_cannot_see_login_attempts(self) -> None:
         self.client.force_login(self.reviewer)

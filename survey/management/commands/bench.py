@@ -2,7 +2,8 @@
 
 Run by `make bench` on a scratch database. Prints one JSON line per figure, each with
 the time of a baseline (a full count of the uses table) taken in the same run, so that
-figures from different machines compare as ratios.
+figures from different machines compare as ratios. Then the refused logins (bench_login),
+once whatever the sizes.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         for size in options["responses"]:
             self.run(size, options["seed"])
+        call_command("bench_login", stdout=self.stdout)
 
     def run(self, size: int, seed: int) -> None:
         slug = f"bench-{size}"
