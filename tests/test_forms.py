@@ -1,14 +1,17 @@
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
+from django.http import QueryDict
 from django.test import SimpleTestCase, TestCase
 from django.utils import timezone, translation
 
 from survey import questionnaire as qn
 from survey.demo import DEFAULT_DEFINITION
 from survey.editing import Edit
-from survey.forms import AnswerForm
+from survey.forms import TEXT_MAX, TEXTAREA_MAX, AnswerForm
 from tests.helpers import complete_org_answers, make_response, make_user
 
 Q = qn.load_file(DEFAULT_DEFINITION)
@@ -81,7 +84,7 @@ class QuestionTypeTests(SimpleTestCase):
         self.assertEqual(answers["D14"], 120)
         answers, _ = posted("D", {"D14": "", "D14__unknown": "on"})
         self.assertEqual(answers["D14"], qn.UNKNOWN)
-        for bad in ["-1", "1e309", "NaN", "12.5", "0x10"]:
+        for bad in ["-1", "1e309", "NaN", "12.5", "0x10", "１２", "١٢"]:
             with self.subTest(value=bad):
                 _, form = posted("D", {"D14": bad})
                 self.assertIn("D14", form.errors)
@@ -91,7 +94,7 @@ class QuestionTypeTests(SimpleTestCase):
         self.assertEqual(answers["E2a"], 40)
         answers, _ = posted("E", {"E2a": "12.5"})
         self.assertEqual(answers["E2a"], 12.5)
-        for bad in ["101", "-1", "Infinity", "NaN"]:
+        for bad in ["101", "-1", "Infinity", "NaN", "0x10", "１２"]:
             with self.subTest(value=bad):
                 _, form = posted("E", {"E2a": bad})
                 self.assertIn("E2a", form.errors)
@@ -179,6 +182,121 @@ class QuestionTypeTests(SimpleTestCase):
         form = form_for("B")
         self.assertIn("Example AI", str(form.fields["B1"].label))
         self.assertNotIn("{vendor}", str(form.fields["B1"].label))
+
+
+class LimitTests(SimpleTestCase):
+    """IN-3: the length each page announces (maxlength) is the one the server enforces."""
+
+    def test_every_text_input_announces_the_limit_the_server_enforces(self) -> None:
+        """For every shipped definition: a question's max_length, else the defaults
+        (TEXT_MAX, TEXTAREA_MAX), is the input's maxlength; the server refuses one
+        character more whatever the page says, and takes exactly that many."""
+        definitions = [
+            path
+            for path in sorted(DEFAULT_DEFINITION.parent.glob("*.json"))
+            if not path.name.endswith(".demo.json")  # demo organisations, not questions
+        ]
+        self.assertGreaterEqual(len(definitions), 2)
+        for path in definitions:
+            questionnaire = qn.load_file(path)
+            for section in questionnaire.sections:
+                self.check_section(path, section)
+
+    def check_section(self, path: Path, section: qn.Section) -> None:
+        form = AnswerForm(section=section, vendor="Example AI", answers={})
+        # Each input as the page renders it (crispy wraps these, attributes unchanged).
+        html = "".join(str(form[name]) for name in form.fields)
+        for question in section.questions:
+            default = TEXTAREA_MAX if question.type == "textarea" else TEXT_MAX
+            if question.type in {"text", "textarea", "text_list"}:
+                limit = question.max_length or default
+                self.assertEqual(form.fields[question.id].max_length, limit)
+        announced = re.findall(r'name="([^"]+)"[^>]*maxlength="(\d+)"', html)
+        announced += [
+            (name, limit)
+            for limit, name in re.findall(r'maxlength="(\d+)"[^>]*name="([^"]+)"', html)
+        ]
+        texts = {
+            q.id
+            for q in section.questions
+            if q.type in {"text", "textarea", "text_list"}
+        }
+        self.assertLessEqual(texts, {name for name, _limit in announced}, section.id)
+        for name, limit in announced:
+            with self.subTest(definition=path.name, field=name):
+                field = form.fields[name]
+                self.assertEqual(field.max_length, int(limit))
+                over = AnswerForm(
+                    {name: "x" * (int(limit) + 1)},
+                    section=section,
+                    vendor="Example AI",
+                    answers={},
+                )
+                codes = [e.code for e in over.errors.as_data().get(name, [])]
+                self.assertIn("max_length", codes)
+                at = AnswerForm(
+                    {name: "x" * int(limit)},
+                    section=section,
+                    vendor="Example AI",
+                    answers={},
+                )
+                codes = [e.code for e in at.errors.as_data().get(name, [])]
+                self.assertNotIn("max_length", codes)
+
+
+class TamperingTests(SimpleTestCase):
+    """IN-4: what the page never sends is told apart from what a person mistypes."""
+
+    def test_what_the_page_never_sends_is_tampering(self) -> None:
+        several = QueryDict(mutable=True)
+        several.setlist("A4", ["enterprise", "cage_codes"])
+        yes_and_no = QueryDict(mutable=True)
+        yes_and_no.setlist("B1", ["yes", "no"])
+        cases: list[tuple[str, str, Any, str, str]] = [
+            ("not a choice", "A", {"A4": "everything"}, "A4", "invalid_choice"),
+            ("another question's option", "A", {"A4": "prime"}, "A4", "invalid_choice"),
+            (
+                "another question's options",
+                "A",
+                {"A5": ["enterprise"]},
+                "A5",
+                "invalid_choice",
+            ),
+            (
+                "another questionnaire's option",
+                "D",
+                {"D2": "cloud"},
+                "D2",
+                "invalid_choice",
+            ),
+            ("several for a single choice", "A", several, "A4", "multiple_values"),
+            ("several for yes or no", "B", yes_and_no, "B1", "multiple_values"),
+            ("unknown for yes or no", "F", {"F3": "unknown"}, "F3", "invalid_choice"),
+        ]
+        for name, section, data, field, code in cases:
+            with self.subTest(name):
+                form = form_for(section, data)
+                self.assertIs(form.is_valid(), False)
+                self.assertIn(code, [e.code for e in form.errors.as_data()[field]])
+                self.assertIs(form.tampered(), True)
+
+    def test_what_a_person_can_type_is_not(self) -> None:
+        org = {"A6": [{"piid": "W1", "program": "Vehicles"}]}
+        cases: list[tuple[str, str, dict[str, Any], str]] = [
+            ("a UEI in the wrong format", "A", {"A2": "0NOTAUEI"}, "A2"),
+            ("an overlong name", "A", {"A1": "x" * 201}, "A1"),
+            ("a malformed number", "D", {"D14": "NaN"}, "D14"),
+            ("a date that does not exist", "E", {"E1a": "2025-02-30"}, "E1a"),
+            # A colleague may remove the contract while this page is open.
+            ("a contract no longer in A6", "D", {"D5": ["W9"]}, "D5"),
+        ]
+        for name, section, data, field in cases:
+            with self.subTest(name):
+                form = form_for(section, data, org_answers=org)
+                self.assertIs(form.is_valid(), False)
+                self.assertIn(field, form.errors)
+                self.assertIs(form.tampered(), False)
+        self.assertIs(form_for("A", {"A4": "enterprise"}).tampered(), False)
 
 
 class ShowIfSaveTests(TestCase):

@@ -7,13 +7,17 @@ import re
 from datetime import UTC, datetime, timedelta
 from io import BytesIO
 from typing import Any
+from urllib.parse import urlencode
 
+from django.conf import settings
 from django.db import connection
 from django.test import Client, TestCase
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from survey import questionnaire as qn
+from survey.forms import MAX_ROWS, TEXT_MAX
 from survey.models import AuditEvent, Membership, Response, Submission, Use, User
 from tests.helpers import (
     complete_org_answers,
@@ -1081,3 +1085,276 @@ class HiddenAnswersEdgeTests(ContractorTestCase):
         self.assertFalse(Use.attested.filter(response=self.response).exists())
         page = self.client.get(url("survey-export", self.response))
         self.assertEqual(page.status_code, 200)
+
+
+# A draft in which every section shows, and every dependent question posted below.
+SHOWN_DRAFT = complete_org_answers(
+    B1="yes",
+    B6a="Invoices.",
+    C1=["api_payg"],
+    C2="1000.00",
+    E1="documented",
+    E1a="2027-06-30",
+    E2="partial",
+    E2a=40,
+)
+# Radio buttons and checkboxes: a page that does not tick one posts nothing for it.
+TICKED = frozenset({"yesno", "yesno_unknown", "single", "multi"})
+
+
+def as_posted(section: qn.Section, answers: dict[str, Any]) -> dict[str, Any]:
+    """What a browser posts for a page showing `answers`; rows, groups and files are left
+    out (a text input missing from a post leaves its answer as it is)."""
+    data: dict[str, Any] = {}
+    for question in section.questions:
+        value = answers.get(question.id)
+        if question.type in {"rows", "group", "file"}:
+            continue
+        if value is None:
+            if question.type not in TICKED:
+                data[question.id] = ""
+        elif question.type == "text_list":
+            data[question.id] = "\n".join(value)
+        else:
+            data[question.id] = value if isinstance(value, list) else str(value)
+    return data
+
+
+class AnswerPostTestCase(ContractorTestCase):
+    """Posts to a section or use page, and its autosave, from the page's own state."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        Response.objects.filter(pk=self.response.pk).update(answers=SHOWN_DRAFT)
+        self.use = Use.objects.create(
+            response=self.response, position=1, answers=complete_use_answers()
+        )
+        self.questionnaire = self.campaign.questionnaire.parsed
+
+    def section(self, where: str) -> qn.Section:
+        if where == "use":
+            assert self.questionnaire.use_section is not None
+            return self.questionnaire.use_section
+        return self.questionnaire.section(where)
+
+    def target(self, where: str) -> Response | Use:
+        return Use.objects.get(pk=self.use.pk) if where == "use" else self.fresh()
+
+    def path(self, where: str, autosave: bool) -> str:
+        if where == "use":
+            name = "survey-use-autosave" if autosave else "survey-use"
+            return reverse(name, args=[self.response.uuid, self.use.uuid])
+        return url(
+            "survey-autosave" if autosave else "survey-section", self.response, where
+        )
+
+    def send(self, where: str, changes: dict[str, Any], autosave: bool) -> Any:
+        section, target = self.section(where), self.target(where)
+        loaded = {q.id: target.answers.get(q.id) for q in section.questions}
+        data = {
+            "version": str(target.version),
+            "loaded": json.dumps(loaded),
+            **as_posted(section, target.answers),
+            **changes,
+        }
+        return self.client.post(self.path(where, autosave), data)
+
+    def errors_of(self, reply: Any, autosave: bool) -> dict[str, Any]:
+        """The field errors the user is shown: the page again, or the autosave's JSON."""
+        self.assertEqual(reply.status_code, 200)
+        if autosave:
+            self.assertEqual(reply.json()["status"], "invalid")
+            return reply.json()["errors"]
+        self.assertContains(reply, 'id="error-summary"')
+        return {k: list(v) for k, v in reply.context["form"].errors.items()}
+
+    def snapshot(self) -> tuple[Any, ...]:
+        response, use = self.fresh(), Use.objects.get(pk=self.use.pk)
+        return (response.version, response.answers, use.version, use.answers)
+
+
+class AnswerLimitTests(AnswerPostTestCase):
+    """IN-3: boundary values through the page form and the autosave: a field error
+    (the page again, or "invalid"), never a 500, and nothing invalid stored."""
+
+    NUMBERS = ["NaN", "Infinity", "1e309", "-1", "0x10", "１２"]
+    REFUSED = [
+        *[("use", "D14", value) for value in NUMBERS],  # int
+        *[("E", "E2a", value) for value in [*NUMBERS, "101"]],  # percentage
+        *[("C", "C2", value) for value in NUMBERS],  # currency
+        *[
+            ("E", "E1a", value)
+            for value in ["0000-00-00", "9999-12-31", "2025-02-30", "1999-12-31"]
+        ],
+        ("A", "A1", "x" * 201),  # max_length 200 in the definition
+        ("A", "A1", "x" * 20_000),
+        ("B", "B6a", "x" * 2001),  # max_length 2000
+        ("B", "B6a", "x" * 200_000),
+    ]
+    ACCEPTED = [
+        ("A", "A1", "x" * 200, "x" * 200),
+        ("B", "B6a", "y" * 2000, "y" * 2000),
+        ("use", "D14", "0", 0),
+        ("E", "E2a", "100", 100),
+        ("C", "C2", "1000000000000", "1000000000000.00"),
+        ("E", "E1a", "2099-12-31", "2099-12-31"),
+    ]
+
+    def test_boundary_values_are_field_errors_and_store_nothing(self) -> None:
+        for where, qid, value in self.REFUSED:
+            for autosave in (False, True):
+                with self.subTest(question=qid, value=value[:12], autosave=autosave):
+                    before = self.snapshot()
+                    reply = self.send(where, {qid: value}, autosave)
+                    self.assertIn(qid, self.errors_of(reply, autosave))
+                    self.assertEqual(self.snapshot(), before)
+
+    def test_values_at_the_limits_are_stored(self) -> None:
+        for where, qid, value, stored in self.ACCEPTED:
+            for autosave in (False, True):
+                with self.subTest(question=qid, value=value[:12], autosave=autosave):
+                    # Cleared first, so that the value posted is a change.
+                    target = self.target(where)
+                    type(target).objects.filter(pk=target.pk).update(
+                        answers={**target.answers, qid: None}
+                    )
+                    reply = self.send(where, {qid: value}, autosave)
+                    self.assertLess(reply.status_code, 400)
+                    if autosave:
+                        self.assertEqual(reply.json()["status"], "saved")
+                    self.assertEqual(self.target(where).answers[qid], stored)
+
+    def test_an_empty_required_answer_waits_for_the_submission(self) -> None:
+        """A draft may be incomplete: an empty required number clears the answer, the
+        page says it is missing, and the submission is refused until it is given."""
+        reply = self.send("use", {"D14": ""}, autosave=False)
+        self.assertEqual(reply.status_code, 302)
+        self.assertNotIn("D14", self.target("use").answers)
+        message = str(next(iter(self.client.get(reply.url).context["messages"])))
+        self.assertIn("required answer in this section is still missing", message)
+        self.assertIn("D14.", message)
+        self.send("use", {"D14": "30"}, autosave=True)
+        reply = self.send("use", {"D14": ""}, autosave=True)
+        self.assertEqual(reply.json()["status"], "saved")
+        self.assertNotIn("D14", self.target("use").answers)
+        self.client.force_login(self.a2)
+        reply = self.client.post(url("survey-submit", self.response), CONFIRMED)
+        self.assertRedirects(reply, url("survey-review", self.response))
+        self.assertFalse(Submission.objects.exists())
+
+    def test_a_page_filled_to_every_limit_fits_the_request_limits(self) -> None:
+        """The body limits (DATA_UPLOAD_MAX_MEMORY_SIZE, DATA_UPLOAD_MAX_NUMBER_FIELDS)
+        never refuse a page whose every answer is within its own limit: section A with
+        its 100 contract rows full of two-byte characters, saved twice (the second time
+        with those answers in the page's edit state too)."""
+        rows = {}
+        for index in range(MAX_ROWS):
+            rows[f"A6__{index}__piid"] = f"{index:03d}" + "é" * (TEXT_MAX - 3)
+            rows[f"A6__{index}__program"] = "é" * TEXT_MAX
+        changes = {"A1": "é" * 200, "A4": "business_units", "A4a": "é" * 2000, **rows}
+        for attempt in range(2):
+            with self.subTest(attempt=attempt):
+                section, target = self.section("A"), self.target("A")
+                loaded = {q.id: target.answers.get(q.id) for q in section.questions}
+                data = {
+                    "version": str(target.version),
+                    "loaded": json.dumps(loaded),
+                    **as_posted(section, target.answers),
+                    **changes,
+                }
+                body = urlencode(data, doseq=True)
+                self.assertLess(len(body), settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+                self.assertLess(
+                    sum(len(v) if isinstance(v, list) else 1 for v in data.values()),
+                    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS,
+                )
+                reply = self.client.post(self.path("A", False), data)
+                self.assertEqual(reply.status_code, 302)
+                self.assertEqual(len(self.target("A").answers["A6"]), MAX_ROWS)
+
+
+class TamperingTests(AnswerPostTestCase):
+    """IN-4: a post the page could never send is refused whole, with a field error,
+    and saves nothing; ordinary mistakes still save the rest of the page."""
+
+    CHOICE = "Select a valid choice."
+    ONE = "Choose one answer only."
+    # (case, page, the tampered fields, the field in error, its message, a valid edit)
+    CASES = [
+        ("not a choice", "A", {"A4": "everything"}, "A4", CHOICE),
+        ("another question's option", "A", {"A4": "prime"}, "A4", CHOICE),
+        ("another question's options", "A", {"A5": ["enterprise"]}, "A5", CHOICE),
+        ("another questionnaire's option", "use", {"D2": "cloud"}, "D2", CHOICE),
+        ("several for a single choice", "A", {"A7": ["none", "secret"]}, "A7", ONE),
+        ("several for yes or no", "B", {"B2": ["yes", "no"]}, "B2", ONE),
+        ("unknown for yes or no", "F", {"F3": "unknown"}, "F3", CHOICE),
+    ]
+    EDITS = {
+        "A": {"A1": "Typed before the tampering"},
+        "B": {"B6a": "Typed before the tampering"},
+        "F": {"F2": "Typed before the tampering"},
+        "use": {"D1": "Typed before the tampering"},
+    }
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.client.force_login(self.a2)  # the signatory: the attestation is open
+
+    def test_a_tampered_post_is_refused_whole(self) -> None:
+        for case, where, tampered, field, message in self.CASES:
+            for autosave in (False, True):
+                with self.subTest(case, autosave=autosave):
+                    before = self.snapshot()
+                    changes = {**self.EDITS[where], **tampered}
+                    reply = self.send(where, changes, autosave)
+                    errors = self.errors_of(reply, autosave)
+                    self.assertEqual(list(errors), [field])
+                    self.assertIn(message, errors[field][0])
+                    self.assertEqual(self.snapshot(), before)
+                    if autosave:
+                        # The page keeps the base it was built from.
+                        version = self.target(where).version
+                        self.assertEqual(reply.json()["version"], version)
+                    else:
+                        self.assertContains(reply, "Nothing on this page was saved.")
+                        # What was typed is shown again, to be sent once corrected.
+                        self.assertContains(reply, "Typed before the tampering")
+
+    def test_ordinary_mistakes_still_save_the_rest(self) -> None:
+        """Regression: input a person can get wrong is a field error, and the valid
+        rest of the page is saved (nobody loses what they typed)."""
+        cases = [
+            ("a UEI in the wrong format", "A", {"A2": "0NOTAUEI"}, "A2"),
+            ("an overlong name", "use", {"D3": "x" * 201}, "D3"),
+            ("a malformed number", "use", {"D14": "NaN"}, "D14"),
+            # Choices drawn from A6: a colleague may remove one while the page is open.
+            ("a contract no longer in A6", "use", {"D5": ["W9-REMOVED"]}, "D5"),
+        ]
+        for case, where, mistake, field in cases:
+            for autosave in (False, True):
+                with self.subTest(case, autosave=autosave):
+                    edit = {k: f"{v} {autosave}" for k, v in self.EDITS[where].items()}
+                    before = self.target(where).answers.get(field)
+                    reply = self.send(where, {**edit, **mistake}, autosave)
+                    self.assertEqual(list(self.errors_of(reply, autosave)), [field])
+                    if not autosave:
+                        self.assertContains(reply, "the others were saved")
+                    answers = self.target(where).answers
+                    self.assertEqual(answers.get(field), before)
+                    for qid, value in edit.items():
+                        self.assertEqual(answers[qid], value)
+
+    def test_an_answer_to_a_hidden_question_is_dropped_not_stored(self) -> None:
+        """Without the script a page shows its conditional questions, and posts what is
+        typed there: never refused, never stored while the condition is false."""
+        self.assertEqual(self.fresh().answers["A4"], "enterprise")  # A4a is hidden
+        for autosave in (False, True):
+            with self.subTest(autosave=autosave):
+                edit = {"A1": f"Saved {autosave}", "A4a": "Sneaked in"}
+                reply = self.send("A", edit, autosave)
+                self.assertLess(reply.status_code, 400)
+                if autosave:
+                    self.assertEqual(reply.json()["status"], "saved")
+                answers = self.fresh().answers
+                self.assertEqual(answers["A1"], f"Saved {autosave}")
+                self.assertNotIn("A4a", answers)

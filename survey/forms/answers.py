@@ -1,8 +1,19 @@
 """Forms built from a questionnaire section: one field (or a few) per question.
 
 Fields are never "required" to Django: a draft may be saved half-done. Required answers are
-checked by Questionnaire.missing_required before submission. Show-if is applied on the
-server: answers to hidden questions are dropped.
+checked by Questionnaire.missing_required before submission.
+
+What a post may hold:
+- Input a person can type wrongly (a malformed number, a too-long text, a bad date) is a
+  field error, and the page's valid answers are saved: nobody loses what they typed.
+- What the page itself never sends (a value that is not one of a question's fixed choices,
+  an option of another question or questionnaire, several values for a single choice) is
+  tampering (`AnswerForm.tampered`): nothing of that post is saved. Choices drawn from
+  another answer (the contracts of A6) are not fixed: a colleague may remove one while
+  the page is open, so a stale one is an ordinary field error.
+- An answer to a question whose show-if condition is false is dropped on save, never
+  refused: without the script the page shows such questions and posts what is typed in
+  them (the script disables their inputs), so refusing would refuse real users' saves.
 """
 
 from __future__ import annotations
@@ -14,6 +25,7 @@ from typing import Any
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Div, Field, Layout
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.html import escape, format_html
 from django.utils.translation import gettext as _
 
@@ -28,6 +40,8 @@ CLEAR_SUFFIX = "__clear"
 MIN_SPARE_ROWS = 2
 MAX_ROWS = 100
 _ROW_KEY = re.compile(r"^[A-Z][0-9]*[a-z]?__([0-9]{1,3})__")
+# Field errors that only a post the page never sends can cause (see the module docstring).
+TAMPERING_CODES = frozenset({"invalid_choice", "invalid_list", "multiple_values"})
 
 
 class AnswerForm(forms.Form):
@@ -252,6 +266,7 @@ class AnswerForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
+        self._check_single_values()
         for question in self.section.questions:
             if question.type == "rows":
                 self._check_rows(question)
@@ -261,6 +276,37 @@ class AnswerForm(forms.Form):
                 self._errors.pop(question.id, None)
                 cleaned.pop(question.id, None)
         return cleaned
+
+    def _check_single_values(self) -> None:
+        # A radio group posts one value; Django would quietly keep the last of several.
+        getlist = getattr(self.data, "getlist", None)
+        for name, field in self.fields.items():
+            if (
+                getlist is not None
+                and type(field) is forms.ChoiceField
+                and not field.disabled
+                and len(getlist(self.add_prefix(name))) > 1
+            ):
+                self.add_error(
+                    name,
+                    ValidationError(
+                        _("Choose one answer only."), code="multiple_values"
+                    ),
+                )
+
+    def tampered(self) -> bool:
+        """Whether the post holds what the page never sends; then none of it is saved."""
+        fixed = {
+            q.id
+            for q in self.section.questions
+            if (q.options or q.type in qn.FIXED_OPTIONS) and not q.options_from
+        }
+        return any(
+            error.code in TAMPERING_CODES
+            for name, errors in self.errors.as_data().items()
+            if name in fixed
+            for error in errors
+        )
 
     def _check_rows(self, question: qn.Question) -> None:
         for index in range(MAX_ROWS):

@@ -47,14 +47,14 @@ def question_field(
             choices=choices, widget=forms.CheckboxSelectMultiple
         )
     if kind == "int":
-        return forms.IntegerField(
+        return IntegerAnswerField(
             min_value=_int_or_none(question.min, 0),
             max_value=_int_or_none(question.max, 10**9),
         )
     if kind == "pct":
-        return forms.DecimalField(min_value=0, max_value=100, decimal_places=2)
+        return DecimalAnswerField(min_value=0, max_value=100, decimal_places=2)
     if kind == "currency":
-        return forms.DecimalField(
+        return DecimalAnswerField(
             min_value=0, max_value=CURRENCY_MAX, decimal_places=2, max_digits=16
         )
     if kind == "date":
@@ -144,6 +144,26 @@ def _choices(
 
 def _int_or_none(value: float | None, default: int) -> int:
     return int(value) if value is not None else default
+
+
+class _AsciiDigits:
+    """Refuses numbers written with other digits than 0-9 ("１２", "١٢"): Python reads them,
+    but a browser's number input never sends them, so they come from no real page."""
+
+    error_messages: dict[str, Any]
+
+    def to_python(self, value: Any) -> Any:
+        if isinstance(value, str) and not value.isascii():
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)  # type: ignore[misc]
+
+
+class IntegerAnswerField(_AsciiDigits, forms.IntegerField):
+    pass
+
+
+class DecimalAnswerField(_AsciiDigits, forms.DecimalField):
+    pass
 
 
 class EvidenceField(forms.FileField):

@@ -183,9 +183,13 @@ def _apply(
     confirm: bool = False,
 ) -> Any:
     """Merge the page's answers; `confirm`: a save the user asked for, which confirms
-    the carried-forward answers of the page when it is valid (autosaves never do)."""
+    the carried-forward answers of the page when it is valid (autosaves never do).
+
+    A tampered post (see survey.forms.answers) merges nothing, but still goes through
+    the write path, so that a closed response refuses it as it refuses any save.
+    """
     valid = form.is_valid()
-    posted, _invalid = form.answers()
+    posted = {} if form.tampered() else form.answers()[0]
     version, loaded = _edit_state(request)
     edit = Edit(
         posted=posted,
@@ -202,14 +206,22 @@ def _apply(
 
 
 def _state_after(
-    request: HttpRequest, current: qn.Section, target: Response | Use, result: Any
+    request: HttpRequest,
+    form: AnswerForm,
+    current: qn.Section,
+    target: Response | Use,
+    result: Any,
 ) -> tuple[int, str]:
     """The edit state to hand back to the page after a save.
 
     While a conflict is unresolved the page keeps its old base for that question, so
-    the next save (autosave included) reports it again instead of overwriting it.
+    the next save (autosave included) reports it again instead of overwriting it. A
+    tampered post saved nothing: the page keeps its whole base, else its next save
+    would take others' changes made meanwhile for its own.
     """
     version, loaded = _edit_state(request)
+    if form.tampered():
+        return version, json.dumps({q.id: loaded.get(q.id) for q in current.questions})
     conflicted = {c.question_id for c in result.conflicts}
     state = {
         q.id: loaded.get(q.id) if q.id in conflicted else target.answers.get(q.id)
@@ -233,7 +245,7 @@ def _save(
         return _refused(request, response, refusal)
     except Use.DoesNotExist:
         raise Http404 from None
-    form.state = _state_after(request, current, target, result)
+    form.state = _state_after(request, form, current, target, result)
     form.conflicts = pages.describe_conflicts(response, current, result.conflicts)
     if form.errors or result.conflicts:
         return None
@@ -279,7 +291,7 @@ def _autosave_result(
         return _refused(request, response, refusal, as_json=True)
     except Use.DoesNotExist:
         raise Http404 from None
-    version, loaded = _state_after(request, current, target, result)
+    version, loaded = _state_after(request, form, current, target, result)
     status = "conflict" if result.conflicts else "invalid" if form.errors else "saved"
     return JsonResponse(
         {
@@ -344,6 +356,7 @@ def _render_form(
         version=version,
         loaded=loaded,
         error_summary=form.question_errors() if form.is_bound else [],
+        nothing_saved=form.is_bound and form.tampered(),
         conflicts=getattr(form, "conflicts", []),
         shown=current.id in context["visible_sections"],
     )
