@@ -141,6 +141,61 @@ class CellWriterTests(TestCase):
         self.assertEqual(plain("bad\x01\x1fname"), "badname")
         self.assertEqual(plain(12), 12)
 
+    def test_every_xml_illegal_character_is_removed_and_noted(self) -> None:
+        """NUL and the other C0 controls, lone surrogates and U+FFFE/U+FFFF: lxml
+        refuses each one, which would end the whole export."""
+        from survey.exports.cells import Book, Column
+
+        illegal = [
+            *map(chr, range(0x00, 0x09)),
+            "\x0b",
+            "\x0c",
+            *map(chr, range(0x0E, 0x20)),
+            "\ud800",
+            "\udfff",
+            "\ufffe",
+            "\uffff",
+        ]
+        book = Book()
+        sheet = book.sheet("Answers", [Column("Id", "number"), Column("Text")])
+        for n, char in enumerate(illegal, 1):
+            sheet.append([n, f"a{char}b"])
+        sheet.append([0, "tab\tand\nnewline kept; \x7f and \x85 too"])
+        handle = BytesIO()
+        book.save(handle)
+        rows = list(
+            load_workbook(BytesIO(handle.getvalue()))["Answers"].iter_rows(
+                min_row=2, values_only=True
+            )
+        )
+        self.assertEqual([r[1] for r in rows[:-1]], ["ab"] * len(illegal))
+        self.assertEqual(rows[-1][1], "tab\tand\nnewline kept; \x7f and \x85 too")
+        self.assertEqual(
+            [(c.sheet, c.cell, c.column, c.first) for c in book.changed],
+            [("Answers", f"B{n + 1}", "Text", n) for n in range(1, len(illegal) + 1)],
+        )
+        self.assertEqual(
+            [c.removed for c in book.changed],
+            [f"U+{ord(c):04X}" for c in illegal],
+        )
+        self.assertFalse(any(c.cut for c in book.changed))
+
+    def test_the_cell_limit_counts_utf16_units_and_keeps_pairs_whole(self) -> None:
+        from survey.exports.cells import clean, excel_length, utf16_parts
+
+        # 20,000 emoji: 20,000 characters, but 40,000 units for Excel.
+        cut = clean("🚀" * 20_000)
+        self.assertTrue(cut.endswith(exports.TRUNCATED))
+        self.assertLessEqual(excel_length(cut), exports.EXCEL_CELL_LIMIT)
+        self.assertEqual(set(cut.removesuffix(exports.TRUNCATED)), {"🚀"})
+        ascii_cut = clean("x" * 40_000)
+        self.assertEqual(len(ascii_cut), exports.EXCEL_CELL_LIMIT)
+        self.assertEqual(clean("é" * exports.EXCEL_CELL_LIMIT), "é" * 32_767)
+        mixed = "a🚀" * 30_000
+        parts = utf16_parts(mixed, exports.EXCEL_CELL_LIMIT)
+        self.assertEqual("".join(parts), mixed)
+        self.assertTrue(all(excel_length(p) <= 32_767 for p in parts))
+
 
 class OwnDownloadTests(TestCase):
     """EX: a contractor's download holds its own response and nothing of another's."""

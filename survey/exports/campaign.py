@@ -101,5 +101,6 @@ class _Writer(SummarySheet, DetailSheets, AggregateSheets, ListSheets, Reference
             self.data_quality()
         self.method()
         self.codebook()
+        self.sanitised()
         self.manifest(generated_by)
         self.progress(self.total, self.total)

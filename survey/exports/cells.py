@@ -5,8 +5,13 @@ Rules (spec §3, checklist EX-1/EX-2):
   string starting with "=" into one, so such strings, and the others that Excel or
   LibreOffice may read as a formula or a DDE command (+ - @ tab CR LF, full-width
   forms), become text cells with Excel's quote prefix;
-- characters XML forbids are removed (openpyxl would abort the whole file);
-- text over Excel's cell limit is cut, with a visible marker;
+- characters XML forbids are removed (openpyxl would abort the whole file), among them
+  the noncharacters U+FFFE and U+FFFF and lone surrogates, which openpyxl's own check
+  lets through;
+- text over Excel's cell limit (counted in UTF-16 units, as Excel counts: an emoji is
+  two) is cut, with a visible marker;
+- every cell so changed is noted on its book (Book.changed), for the workbook's
+  "Sanitised cells" sheet, which also holds the whole text of a cut cell;
 - sheet titles are unique, at most 31 characters, without []:*?/\\.
 
 Only strings that may carry such things pay for the guard: option labels and codes are
@@ -24,7 +29,7 @@ from typing import IO, Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
+from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
@@ -41,15 +46,47 @@ DATETIME = "yyyy-mm-dd hh:mm"
 PERCENT = "0.0"
 
 FIRST_DATA_ROW = 2
+# What XML 1.0 forbids in text (openpyxl's ILLEGAL_CHARACTERS_RE covers the controls
+# only; lxml refuses the rest with a ValueError that would end the whole export).
+ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# Below this many characters no string can pass the limit, even all in surrogate pairs.
+_SURELY_SHORT = EXCEL_CELL_LIMIT // 2
 
 
 def clean(value: str) -> str:
-    """`value` without XML-illegal characters, cut to Excel's cell limit."""
-    if ILLEGAL_CHARACTERS_RE.search(value):
-        value = ILLEGAL_CHARACTERS_RE.sub("", value)
-    if len(value) > EXCEL_CELL_LIMIT:
-        value = value[: EXCEL_CELL_LIMIT - len(TRUNCATED)] + TRUNCATED
+    """`value` without XML-illegal characters, cut to Excel's cell limit.
+
+    Returns `value` itself when nothing had to change (Sheet.text relies on it).
+    """
+    if ILLEGAL.search(value):
+        value = ILLEGAL.sub("", value)
+    if len(value) > _SURELY_SHORT and excel_length(value) > EXCEL_CELL_LIMIT:
+        value = utf16_head(value, EXCEL_CELL_LIMIT - len(TRUNCATED)) + TRUNCATED
     return value
+
+
+def excel_length(text: str) -> int:
+    """The length Excel counts: UTF-16 code units (a character beyond U+FFFF is two)."""
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
+def utf16_head(text: str, units: int) -> str:
+    """The longest start of `text` of at most `units` UTF-16 units, whole characters."""
+    encoded = text.encode("utf-16-le", "surrogatepass")[: 2 * units]
+    # A high surrogate left without its pair: drop it.
+    if len(encoded) >= 2 and 0xD8 <= encoded[-1] <= 0xDB:
+        encoded = encoded[:-2]
+    return encoded.decode("utf-16-le", "surrogatepass")
+
+
+def utf16_parts(text: str, units: int) -> list[str]:
+    """`text` in consecutive parts of at most `units` UTF-16 units each."""
+    parts = []
+    while text:
+        head = utf16_head(text, units) or text[0]
+        parts.append(head)
+        text = text[len(head) :]
+    return parts
 
 
 def risky(text: str) -> bool:
@@ -60,6 +97,33 @@ def risky(text: str) -> bool:
 def naive_utc(instant: datetime) -> datetime:
     """openpyxl refuses aware datetimes: UTC, with the zone named in the header."""
     return instant.astimezone(UTC).replace(tzinfo=None)
+
+
+@dataclass(frozen=True)
+class Changed:
+    """A cell whose text the writer had to change (clean), and where it was written."""
+
+    sheet: str
+    cell: str  # "F12"
+    column: str  # its header
+    first: Any  # the row's first value: the response id on the detail sheets
+    original: str
+    written: str
+
+    @property
+    def removed(self) -> str:
+        """The characters taken out, as code points ("U+0000 U+0007"), each once."""
+        found = sorted(set(ILLEGAL.findall(self.original)))
+        return " ".join(f"U+{ord(c):04X}" for c in found)
+
+    @property
+    def full(self) -> str:
+        """The whole text, as far as a workbook can hold it (without those characters)."""
+        return ILLEGAL.sub("", self.original)
+
+    @property
+    def cut(self) -> bool:
+        return self.written != self.full
 
 
 @dataclass(frozen=True)
@@ -88,6 +152,7 @@ class Sheet:
         *,
         header: bool = True,
     ) -> None:
+        self.book = book
         self.ws: WriteOnlyWorksheet = book.workbook.create_sheet(book.title(title))
         self.title = self.ws.title
         self.columns = tuple(columns)
@@ -102,6 +167,7 @@ class Sheet:
             ws.oddHeader.center.text = book.banner
             ws.oddFooter.center.text = book.banner
         self._styles: dict[str, Any] = {}
+        self._changed: dict[int, tuple[WriteOnlyCell, str, str]] = {}
         self._formats = tuple(_FORMATS.get(c.kind) for c in self.columns)
         self._texts = tuple(c.kind in ("text", "label") for c in self.columns)
         if header and self.columns:
@@ -116,24 +182,32 @@ class Sheet:
 
     def text(self, value: Any) -> WriteOnlyCell:
         """A cell holding `value` as inert text."""
-        text = clean(str(value))
+        raw = str(value)
+        text = clean(raw)
         cell = WriteOnlyCell(self.ws)
         # Assigned directly: the value setter would read a leading "=" as a formula.
         cell._value = text
         cell.data_type = "s"
         if risky(text):
             cell.quotePrefix = True
+        if text is not raw:
+            # Its place is known once the row is appended (_note_changes). The cell is
+            # kept here, so its id() cannot be reused by another object meanwhile; its
+            # text too, as openpyxl may write the next value of the row into an
+            # unstyled cell once it has written it.
+            self._changed[id(cell)] = (cell, raw, text)
         return cell
 
     def guard(self, value: str) -> str | WriteOnlyCell | None:
         """A string as written: as is when harmless (openpyxl stores it as text)."""
         if not value:
             return None
-        if value[0] in _FIRST_RISKY or len(value) > EXCEL_CELL_LIMIT:
+        if value[0] in _FIRST_RISKY or len(value) > _SURELY_SHORT:
             return self.text(value)
-        # isprintable() is False for every character XML forbids (all are controls),
-        # and much cheaper than the regular expression it spares most strings.
-        if not value.isprintable() and ILLEGAL_CHARACTERS_RE.search(value):
+        # isprintable() is False for every character XML forbids (controls, surrogates,
+        # noncharacters), and much cheaper than the regular expression it spares most
+        # strings.
+        if not value.isprintable() and ILLEGAL.search(value):
             return self.text(value)
         return value
 
@@ -186,6 +260,30 @@ class Sheet:
     def _append(self, row: Sequence[Any]) -> None:
         self.ws.append(row)
         self.rows += 1
+        if self._changed:
+            self._note_changes(row)
+
+    def _note_changes(self, row: Sequence[Any]) -> None:
+        # A changed cell may be shared by many rows (a label prepared once per export):
+        # each place it is written is noted.
+        first = row[0] if row else None
+        if isinstance(first, Cell):
+            first = first.value
+        for index, value in enumerate(row):
+            found = self._changed.get(id(value))
+            if found is not None and found[0] is value:
+                self.book.changed.append(
+                    Changed(
+                        sheet=self.title,
+                        cell=f"{get_column_letter(index + 1)}{self.rows}",
+                        column=self.columns[index].header
+                        if index < len(self.columns)
+                        else "",
+                        first=first,
+                        original=found[1],
+                        written=found[2],
+                    )
+                )
 
     def close(self) -> None:
         """The autofilter covers what was written (set last: the range is known now)."""
@@ -211,6 +309,7 @@ class Book:
         self.banner = clean(banner)
         self._titles: set[str] = set()
         self.sheets: list[Sheet] = []
+        self.changed: list[Changed] = []
 
     def title(self, wanted: str) -> str:
         base = _TITLE_FORBIDDEN.sub(" ", clean(wanted)).strip(" '") or "Sheet"

@@ -1,4 +1,5 @@
-"""The sheets that say how to read the workbook: Method, Codebook and Manifest."""
+"""The sheets that say how to read the workbook: Method, Codebook, Sanitised cells and
+Manifest."""
 
 from __future__ import annotations
 
@@ -9,12 +10,18 @@ from django.utils.translation import gettext as _
 
 import survey
 from survey import questionnaire as qn
-from survey.exports.cells import Column, naive_utc
+from survey.exports.cells import (
+    EXCEL_CELL_LIMIT,
+    Column,
+    excel_length,
+    naive_utc,
+    utf16_parts,
+)
 from survey.exports.writer import Writer
 
 
 class ReferenceSheets(Writer):
-    """The Method, Codebook and Manifest sheets."""
+    """The Method, Codebook, Sanitised cells and Manifest sheets."""
 
     def method(self) -> None:
         config = self.campaign.scoring()
@@ -184,6 +191,45 @@ class ReferenceSheets(Writer):
                 )
         self.finish(sheet)
 
+    def sanitised(self) -> None:
+        """The cells the cell writer had to change (checklist EX-2): where, which
+        characters went, and the whole text of a cut cell in parts a cell can hold.
+        Written only when there is something to say (the Manifest has the count)."""
+        changed = list(self.book.changed)
+        if not changed:
+            return
+        sheet = self.book.sheet(
+            _("Sanitised cells"),
+            [
+                Column(_("Sheet"), "label", 18),
+                Column(_("Cell"), "label", 8),
+                Column(_("Column"), "label", 30),
+                Column(_("First cell of the row"), "label", 14),
+                Column(_("Characters removed"), "label", 20),
+                Column(_("Length (UTF-16 units)"), "number", 12),
+                Column(_("Cut at the cell limit"), "number", 8),
+                Column(_("Part"), "number", 6),
+                Column(_("Whole text, in parts"), "text", 80),
+            ],
+        )
+        for change in changed:
+            full = change.full
+            where = [
+                change.sheet,
+                change.cell,
+                change.column,
+                change.first,
+                change.removed,
+                excel_length(full),
+                int(change.cut),
+            ]
+            if not change.cut:
+                sheet.append([*where, None, None])
+                continue
+            for number, part in enumerate(utf16_parts(full, EXCEL_CELL_LIMIT), 1):
+                sheet.append([*where, number, part])
+        self.finish(sheet)
+
     def manifest(self, generated_by: str) -> None:
         campaign = self.campaign
         sheet = self.book.sheet(
@@ -227,6 +273,7 @@ class ReferenceSheets(Writer):
                 ", ".join(self.figures.scoring_versions) if self.figures else "",
             ),
             (_("Handling"), campaign.handling_banner),
+            (_("Cells sanitised"), len(self.book.changed)),
             (_("Software"), f"survey {survey.__version__}"),
         ]
         rows += [
