@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
+import threading
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
+from django.db import connection
 from django.utils import timezone
 
 from survey import exports
@@ -77,13 +81,19 @@ def run(job_id: int) -> None:
         return  # already taken, or failed meanwhile
     started = time.monotonic()
     limit = settings.EXPORT_TIMEOUT_MINUTES * 60
+    # The export reads in one read-only snapshot (survey.exports.snapshot): progress
+    # written on this connection would fail, or stay unseen by the page polling it
+    # until the end. Inside a transaction of the caller's (where the job row itself
+    # may not be committed yet) there is no snapshot of the export's own: this one.
+    beside = not connection.in_atomic_block
 
     def progress(done: int, total: int) -> None:
         if time.monotonic() - started > limit:
             raise Stopped(
                 f"The export took longer than {settings.EXPORT_TIMEOUT_MINUTES} minutes."
             )
-        if not job.report(min(done, total), timezone.now()):
+        report = partial(job.report, min(done, total), timezone.now())
+        if not (_on_own_connection(report) if beside else report()):
             raise Stopped("The job was stopped.")
 
     try:
@@ -155,6 +165,27 @@ def expire_all(now: datetime) -> int:
         status=ExportJob.Status.DONE, expires_at__lte=now
     ).values_list("pk", flat=True)
     return sum(expire(pk, now) for pk in list(due))
+
+
+def _on_own_connection(call: Callable[[], bool]) -> bool:
+    """`call()` in a short thread: Django gives each thread its own connection, closed
+    (or handed back to the pool) when the thread ends."""
+    outcome: list[Any] = []
+
+    def target() -> None:
+        try:
+            outcome.append(call())
+        except BaseException as error:  # noqa: BLE001 - raised again in the caller
+            outcome.append(error)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=target, name="export-progress")
+    thread.start()
+    thread.join()
+    if isinstance(outcome[0], BaseException):
+        raise outcome[0]
+    return bool(outcome[0])
 
 
 def _failed(job: ExportJob, error: BaseException) -> None:

@@ -1,7 +1,8 @@
 """Excel and CSV exports: one cell writer (cells), question columns (columns), the
 campaign workbook (campaign, on the shared state of writer, one module per sheet family:
-summary, details, aggregates, lists, reference), a contractor's own download
-(contractor) and the CSV zip (csvzip). The only package that uses openpyxl."""
+summary, details, aggregates, lists, reference; read in one transaction, snapshot), a
+contractor's own download (contractor) and the CSV zip (csvzip). The only package that
+uses openpyxl."""
 
 from __future__ import annotations
 

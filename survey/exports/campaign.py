@@ -7,7 +7,8 @@ through `values_list(...).iterator()` and go straight into openpyxl's write-only
 so memory stays flat in the campaign's size.
 
 Each sheet family has its module (summary, details, aggregates, lists, reference) on
-the shared state of survey.exports.writer; this one puts the book together.
+the shared state of survey.exports.writer; this one puts the book together, reading
+every sheet in one snapshot (survey.exports.snapshot).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from survey.exports.csvzip import CsvBook
 from survey.exports.details import DetailSheets
 from survey.exports.lists import ListSheets
 from survey.exports.reference import ReferenceSheets
+from survey.exports.snapshot import snapshot
 from survey.exports.summary import SummarySheet
 from survey.exports.writer import (
     CHUNK,
@@ -54,10 +56,15 @@ def write(
     now: datetime,
     progress: Progress = quiet,
 ) -> dict[str, int]:
-    """Write the workbook; returns the data rows written per sheet (the manifest's)."""
+    """Write the workbook; returns the data rows written per sheet (the manifest's).
+
+    Every sheet is read in one snapshot (survey.exports.snapshot); `progress` is called
+    inside it, so it must write nothing on this thread's connection.
+    """
     with translation.override(options.language):
-        writer = _Writer(campaign, options, now, progress)
-        writer.book_sheets(generated_by)
+        with snapshot():
+            writer = _Writer(campaign, options, now, progress)
+            writer.book_sheets(generated_by)
         writer.book.save(fileobj)
         return writer.counts
 
@@ -73,9 +80,10 @@ def write_csv(
 ) -> dict[str, int]:
     """A zip of the Contractors and Uses sheets as UTF-8 CSV, neutralised the same way."""
     with translation.override(options.language):
-        writer = _Writer(campaign, options, now, progress, book=CsvBook())
-        writer.contractors()
-        writer.uses()
+        with snapshot():
+            writer = _Writer(campaign, options, now, progress, book=CsvBook())
+            writer.contractors()
+            writer.uses()
         writer.book.save(fileobj)
         return writer.counts
 
