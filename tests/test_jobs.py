@@ -4,8 +4,9 @@ batch mode, the job page, "my exports", the download and the expiry."""
 from __future__ import annotations
 
 import hashlib
+import json
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from io import BytesIO, StringIO
 from typing import Any
 
@@ -25,6 +26,8 @@ from survey.exports import writer as workbook_module
 from survey.models import AuditEvent, ExportJob
 from tests.analytics_data import seven_contractors
 from tests.helpers import make_campaign, make_user
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def work() -> None:
@@ -244,6 +247,91 @@ class ExportJobTests(TransactionTestCase):
         job.refresh_from_db()
         self.assertEqual(job.status, "done")
         self.assertTrue(job.filename.endswith(".zip"))
+
+    def download(self, job: ExportJob) -> Any:
+        job.refresh_from_db()
+        self.assertEqual(job.status, "done", job.error)
+        reply = self.client.get(
+            reverse("admin:survey_exportjob_download", args=[job.pk])
+        )
+        self.assertEqual(reply.status_code, 200)
+        return reply
+
+    def test_the_download_is_an_attachment_never_stored(self) -> None:
+        """Checklist EX-4: the file from the worker and a small one built inline."""
+        queued = self.start()
+        work()
+        with override_settings(EXPORT_INLINE_ROWS=1000):
+            inline = self.start()
+            csv = self.start(format="csv")
+        for job, suffix, content_type in (
+            (queued, "xlsx", XLSX),
+            (inline, "xlsx", XLSX),
+            (csv, "zip", "application/zip"),
+        ):
+            reply = self.download(job)
+            with self.subTest(job=job.pk, suffix=suffix):
+                self.assertRegex(
+                    job.filename, rf"^{self.campaign.slug}-[\d-]+\.{suffix}$"
+                )
+                self.assertEqual(
+                    reply["Content-Disposition"],
+                    f'attachment; filename="{job.filename}"',
+                )
+                self.assertEqual(reply["Content-Type"], content_type)
+                self.assertIn("no-store", reply["Cache-Control"])
+                self.assertIn("private", reply["Cache-Control"])
+                self.assertEqual(reply["X-Content-Type-Options"], "nosniff")
+                content = b"".join(reply.streaming_content)
+                self.assertEqual(hashlib.sha256(content).hexdigest(), job.sha256)
+
+    def test_each_export_is_logged_with_who_when_scope_and_rows(self) -> None:
+        """Checklist EX-4: the audit row (who, when, the options, rows per sheet) and
+        its log line, for the export built and for its download."""
+        before = timezone.now()
+        with self.assertLogs("survey.audit", "INFO") as logged:
+            job = self.start(band="high", language="fr")
+            work()
+            content = b"".join(self.download(job).streaming_content)
+        after = timezone.now()
+        created = AuditEvent.objects.get(action="export.created", object_id=str(job.pk))
+        self.assertEqual(created.actor, self.reviewer)
+        self.assertEqual(created.actor_email, self.reviewer.email)
+        self.assertTrue(before <= created.at <= after)
+        self.assertEqual(created.campaign, self.campaign)
+        self.assertEqual(created.object_type, "survey.exportjob")
+        # The scope: the filter, the sheets, the language.
+        options = created.details["options"]
+        self.assertEqual(options["filter"]["band"], "high")
+        self.assertEqual(
+            (options["aggregates_only"], options["responses"], options["language"]),
+            (False, [], "fr"),
+        )
+        # The rows: each sheet's data rows, as in the file.
+        book = load_workbook(BytesIO(content), read_only=True)
+        in_file = {
+            sheet.title: sum(1 for _row in sheet.iter_rows(min_row=2))
+            for sheet in book.worksheets
+        }
+        book.close()
+        rows = created.details["rows"]
+        self.assertEqual(rows, in_file)
+        self.assertEqual(rows["Entrepreneurs"], 2)  # Alpha and Bravo have a High use
+        self.assertEqual(created.details["sha256"], job.sha256)
+        downloaded = AuditEvent.objects.get(action="export.downloaded")
+        self.assertEqual(
+            (downloaded.actor, downloaded.object_id, downloaded.details["sha256"]),
+            (self.reviewer, str(job.pk), job.sha256),
+        )
+        lines = [json.loads(r.getMessage()) for r in logged.records]
+        for action in ("export.requested", "export.created", "export.downloaded"):
+            line = next(line for line in lines if line["event"] == action)
+            with self.subTest(action=action):
+                self.assertEqual(line["user_id"], self.reviewer.pk)
+                self.assertEqual(line["campaign_id"], self.campaign.pk)
+                self.assertEqual(line["object"], f"survey.exportjob:{job.pk}")
+                at = datetime.fromisoformat(line["at"])
+                self.assertTrue(before <= at <= after)
 
     def test_the_dashboard_and_the_campaign_link_to_the_export(self) -> None:
         url = reverse("admin:survey_campaign_export", args=[self.campaign.pk])
