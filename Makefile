@@ -5,18 +5,20 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test lint format messages clean chromium bench backup restore loadtest
+.PHONY: run test lint format messages clean chromium bench backup restore loadtest lock audit
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 
+# The requirements/*.txt files are hashed lock files written by `make lock` from the *.in
+# files: pip installs exactly those files or nothing.
 $(VENV)/.base-installed: requirements/base.txt | $(PY)
-	$(PY) -m pip install --quiet -r requirements/base.txt
+	$(PY) -m pip install --quiet --require-hashes -r requirements/base.txt
 	touch $@
 
 # Development takes the production packages too: the suite tests gunicorn's configuration.
 $(VENV)/.dev-installed: requirements/base.txt requirements/prod.txt requirements/dev.txt | $(PY)
-	$(PY) -m pip install --quiet -r requirements/dev.txt
+	$(PY) -m pip install --quiet --require-hashes -r requirements/dev.txt
 	touch $@ $(VENV)/.base-installed $(VENV)/.prod-installed
 
 # PORT reaches the settings too: without SITE_URL, links point at the port served.
@@ -60,11 +62,12 @@ endif
 # file under /tmp; PostgreSQL databases on 127.0.0.1:5432 it creates and drops), then the
 # oracle. QUICK=1: a short run; LOADTEST_ARGS passes more (see manage.py loadtest -h).
 $(VENV)/.prod-installed: requirements/base.txt requirements/prod.txt | $(PY)
-	$(PY) -m pip install --quiet -r requirements/prod.txt
+	$(PY) -m pip install --quiet --require-hashes -r requirements/prod.txt
 	touch $@
 
 # In a variable: the commas of --steps would split the arguments of $(if ...).
-LOADTEST_QUICK := --users 20 --run-time 3m --steps 5,10,20 --step-time 20
+LOADTEST_QUICK := --users 20 --run-time 3m --steps 5,10,20 --step-time 20 --spike 50 \
+	--soak-users 20 --soak-time 60 --export-organisations 300
 loadtest: $(VENV)/.dev-installed $(VENV)/.prod-installed
 	$(PY) manage.py loadtest $(if $(QUICK),$(LOADTEST_QUICK)) $(LOADTEST_ARGS)
 
@@ -79,6 +82,43 @@ backup: $(VENV)/.base-installed
 restore: $(VENV)/.base-installed
 	@test -n "$(BACKUP)" || { echo "usage: make restore BACKUP=path [FORCE=1]" >&2; exit 2; }
 	$(PY) manage.py restore "$(BACKUP)" $(if $(FORCE),--force)
+
+# uv and pip-audit live in a venv of their own: their dependencies move no version that
+# dev.txt locks for the suite.
+TOOLS := $(VENV)/tools
+$(TOOLS)/.installed: requirements/tools.txt
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet --require-hashes -r requirements/tools.txt
+	touch $@
+
+# Rewrites the lock files from the *.in files, for Python 3.11 on every platform (hashes of
+# every wheel: x86_64 and aarch64 CI alike), keeping the versions already locked unless an
+# .in file asks otherwise; LOCK_ARGS=--upgrade moves them all. base.txt and prod.txt are
+# constrained by dev.txt so that the three files lock the same versions.
+LOCK := $(TOOLS)/bin/uv pip compile --quiet --universal --python-version 3.11 \
+	--generate-hashes --no-emit-index-url --no-emit-find-links \
+	--custom-compile-command "make lock" $(LOCK_ARGS)
+lock: $(TOOLS)/.installed
+	$(LOCK) requirements/dev.in -o requirements/dev.txt
+	$(LOCK) requirements/prod.in -c requirements/dev.txt -o requirements/prod.txt
+	$(LOCK) requirements/base.in -c requirements/dev.txt -o requirements/base.txt
+	$(LOCK) requirements/tools.in -o requirements/tools.txt
+
+# Release step (DH-2), not part of `make test` or CI: PyPI's advisory service must be
+# reachable, which it is not on a closed network. dev.txt holds every version of base.txt
+# and prod.txt (tests/test_supply_chain.py). --strict: a package the service does not
+# know fails the audit instead of being skipped. Waivers, each with its written reason, are
+# the IDs in requirements/audit-waivers.txt. The probe asks for one release, as pip-audit
+# does: a mirror may answer for a project's latest release and not for a given one.
+AUDIT_PROBE := https://pypi.org/pypi/django/5.2/json
+audit:
+	@$(PYTHON) -c "import json, urllib.request as r; \
+		json.load(r.urlopen('$(AUDIT_PROBE)', timeout=15))['vulnerabilities']" 2>/dev/null \
+		|| { echo "make audit: PyPI's advisory service ($(AUDIT_PROBE)) is unreachable from here; run 'make audit' on a machine with network before each release (README: release steps)." >&2; exit 1; }
+	@$(MAKE) --no-print-directory $(TOOLS)/.installed
+	$(TOOLS)/bin/pip-audit --strict --require-hashes --disable-pip --progress-spinner off \
+		$(addprefix --ignore-vuln ,$(shell sed 's/#.*//' requirements/audit-waivers.txt)) \
+		-r requirements/dev.txt -r requirements/tools.txt
 
 lint: $(VENV)/.dev-installed
 	$(VENV)/bin/ruff check .
