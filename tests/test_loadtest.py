@@ -128,6 +128,9 @@ class OracleTests(SimpleTestCase):
     def test_soak_memory_wal_and_connections(self) -> None:
         steady = oracle.soak_misses([200, 210, 219.9], [1, 30, 2], [8, 8, 8, 8])
         self.assertEqual(steady, [])
+        # The first tenth is the warm-up: growth is counted from the reading after it.
+        warming = [150.0] + [200.0] * 9 + [219.0]
+        self.assertEqual(oracle.soak_misses(warming, [], []), [])
         self.assertEqual(
             oracle.soak_misses([200, 230], [10, 64], [4, 8, 8, 9]),
             [

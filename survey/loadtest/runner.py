@@ -193,6 +193,15 @@ def as_step(figures: dict[str, Any]) -> oracle.Step:
     )
 
 
+def file_mb(path: Path) -> float:
+    """A file's size; 0 when it is not there (SQLite removes its WAL file when the last
+    connection closes, which happens between requests)."""
+    try:
+        return path.stat().st_size / 2**20
+    except FileNotFoundError:
+        return 0.0
+
+
 def load_average() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 

@@ -48,6 +48,7 @@ from survey.loadtest.runner import (
     Sampler,
     Server,
     as_step,
+    file_mb,
     load_average,
     pg_connections,
     pg_max_connections,
@@ -59,6 +60,7 @@ TARGETS = {
     "postgres-pool": {"DB_POOL": "1"},
 }
 EXPORT_SLUG = "loadtest-export"
+PROFILES = ("design", "stress", "spike", "capacity", "soak")
 
 
 class Command(BaseCommand):
@@ -67,6 +69,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--targets", nargs="+", choices=list(TARGETS), default=list(TARGETS)
+        )
+        parser.add_argument(
+            "--profiles", nargs="+", choices=PROFILES, default=list(PROFILES)
         )
         parser.add_argument("--users", type=int, default=50, help="Design profile.")
         parser.add_argument(
@@ -90,6 +95,9 @@ class Command(BaseCommand):
             "--step-time", type=int, default=30, help="Seconds measured per step."
         )
         parser.add_argument("--soak-users", type=int, default=50)
+        # (c)'s soak is half the design rate (300 of 600 users, about 15 req/s): 50
+        # users thinking 1.5-4.5 s before each request make about that.
+        parser.add_argument("--soak-think", type=float, default=3.0)
         parser.add_argument(
             "--soak-time", type=int, default=600, help="Seconds of soak; 0: none."
         )
@@ -166,7 +174,7 @@ class Command(BaseCommand):
                 f"--plan={plan}",
                 "--scratch",
             )
-            if options["export_organisations"]:
+            if options["export_organisations"] and "design" in options["profiles"]:
                 self.manage(
                     env,
                     "generate_campaign",
@@ -248,17 +256,19 @@ class Command(BaseCommand):
                 )
             beside.append(("backup", run.child("backup", f"--output={backup}")))
 
-        found: dict[str, Any] = {}
-        found["rush"] = run.locust(
-            "rush", options["users"], extra=think, during=start_beside
-        )
-        for name, child in beside:
-            found[name] = child.finish()
-        if options["stress_users"]:
+        found: dict[str, Any] = {"capacity": []}
+        profiles = options["profiles"]
+        if "design" in profiles:
+            found["rush"] = run.locust(
+                "rush", options["users"], extra=think, during=start_beside
+            )
+            for name, child in beside:
+                found[name] = child.finish()
+        if options["stress_users"] and "stress" in profiles:
             found["stress"] = run.locust(
                 "stress", options["stress_users"], extra=think, first=first["stress"]
             )
-        if options["spike"]:
+        if options["spike"] and "spike" in profiles:
             found["spike"] = run.locust(
                 "spike",
                 options["spike"],
@@ -278,9 +288,9 @@ class Command(BaseCommand):
                 # The logins first, then step_time of measurement.
                 run_time=f"{options['step_time'] + 600}s",
             )
-            for users in steps
+            for users in (steps if "capacity" in profiles else [])
         ]
-        if options["soak_time"]:
+        if options["soak_time"] and "soak" in profiles:
             found["soak"] = self.soak(run, first["loop"], options)
         return found
 
@@ -296,7 +306,7 @@ class Command(BaseCommand):
             readings["rss_mb"] = stack.enter_context(Sampler(run.server.rss_mb, 5))
             if run.env["DATABASE_URL"].startswith("sqlite"):
                 readings["wal_mb"] = stack.enter_context(
-                    Sampler(lambda: wal.stat().st_size / 2**20, 5)
+                    Sampler(lambda: file_mb(wal), 5)
                 )
             else:
                 name = run.env["DATABASE_URL"].rsplit("/", 1)[1]
@@ -310,7 +320,7 @@ class Command(BaseCommand):
                 options["soak_users"],
                 extra={
                     "LOADTEST_MODE": "capacity",
-                    "LOADTEST_THINK": str(options["think"]),
+                    "LOADTEST_THINK": str(options["soak_think"]),
                     "LOADTEST_MEASURE_SECONDS": str(options["soak_time"]),
                 },
                 first=first,
