@@ -85,6 +85,9 @@ def summary(response: Response, uses: list[Use], now: datetime) -> dict[str, Any
     )
     given = sum(g for g, _r in progress.values())
     required = sum(r for _g, r in progress.values())
+    # The gate's own verdict, as on the section pages: a draft closes at the deadline
+    # by the server's clock, and a response once in has nothing due.
+    is_open = not response.write_refusal(now)
     return {
         "response": response,
         "title": response.campaign.title,
@@ -96,9 +99,11 @@ def summary(response: Response, uses: list[Use], now: datetime) -> dict[str, Any
         "handling_banner": response.campaign.handling_banner,
         "instructions": response.campaign.instructions,
         "comments": len(open_comments(response)),
-        # No countdown once the response is in: nothing is due any more.
-        "open": response.is_editable,
         **deadline_context(response, now),
+        # A countdown only while it runs: a response given back after the deadline is
+        # open, with no time left to count.
+        "countdown": is_open and response.effective_deadline > now,
+        "closed": not is_open and response.effective_deadline <= now,
     }
 
 

@@ -1,14 +1,21 @@
 from __future__ import annotations
 
+from datetime import timedelta
 from unittest import mock
 
+import time_machine
 from django.conf import settings
 from django.db import connection
 from django.test import SimpleTestCase, TestCase, override_settings
 from django.urls import reverse
 
-from survey.models import Membership
-from tests.helpers import make_organisation, make_response, make_user
+from survey.models import Membership, Response
+from tests.helpers import (
+    complete_org_answers,
+    make_organisation,
+    make_response,
+    make_user,
+)
 
 
 class HealthzTests(SimpleTestCase):
@@ -86,6 +93,34 @@ class HomeTests(TestCase):
             with self.assertNumQueries(4):
                 response = self.client.get(reverse("survey-home"))
             self.assertEqual(len(response.context["rows"]), count)
+
+    def test_the_countdown_runs_only_while_the_response_is_open(self) -> None:
+        """DD-3: the server's clock decides; after the deadline a draft reads "closed"
+        and a response given back then is open with nothing to count down."""
+        draft = make_response(answers=complete_org_answers())
+        user = make_user(organisation=draft.organisation)
+        home = reverse("survey-home")
+        section = reverse("survey-section", args=[draft.uuid, "A"])
+        deadline = draft.campaign.deadline
+        with time_machine.travel(deadline - timedelta(hours=1), tick=False):
+            self.client.force_login(user)
+            self.assertContains(self.client.get(home), 'data-countdown="3600"')
+            self.assertContains(self.client.get(section), 'data-countdown="3600"')
+        with time_machine.travel(deadline + timedelta(minutes=1), tick=False):
+            self.client.force_login(user)
+            page = self.client.get(home)
+            self.assertNotContains(page, "data-countdown")
+            self.assertContains(page, "<small>closed</small>", html=True)
+            self.assertNotContains(self.client.get(section), "data-countdown")
+            Response.objects.filter(pk=draft.pk).update(
+                status=Response.Status.RETURNED, submitted_at=deadline
+            )
+            page = self.client.get(section)
+            self.assertContains(page, "Save draft")
+            self.assertNotContains(page, "data-countdown")
+            page = self.client.get(home)
+            self.assertNotContains(page, "data-countdown")
+            self.assertNotContains(page, "closed")
 
 
 class SecurityHeaderTests(TestCase):
