@@ -343,14 +343,31 @@ class OtherOrganisationSweepTests(SweepTestCase):
         def judge(route: routes.Route, method: str, reply: Any) -> str:
             if route.kind == routes.KIND_RESPONSE:
                 # 405: a page that does not serve this method says so before any lookup.
-                return "" if reply.status_code in (404, 405) else "not 404"
+                if reply.status_code == 405:
+                    return ""
+                if reply.status_code != 404:
+                    return "not 404"
+                # AC-2: every refused lookup leaves a security line, this one's.
+                last = AuditEvent.objects.order_by("-pk").first()
+                if (
+                    last is None
+                    or last.action != "access.denied"
+                    or last.actor_id != self.b1.pk
+                    or last.details.get("path") != reply.request["PATH_INFO"]
+                ):
+                    return "404 not audited"
+                return ""
             if route.kind == routes.KIND_ADMIN:
                 return "" if closed(reply, 403, 404, 405) else "admin open"
             return ""  # their own pages, public or not: only the leak check applies
 
         before = snapshot()
+        denied = AuditEvent.objects.filter(action="access.denied").count()
         Sweep(self, self.b1).run(list(routes.all_routes()), judge)
         self.assertEqual(snapshot(), before)
+        self.assertGreater(
+            AuditEvent.objects.filter(action="access.denied").count(), denied
+        )
 
 
 class AdminSweepTests(SweepTestCase):
