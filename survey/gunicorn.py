@@ -39,6 +39,9 @@ access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms %({x-request-id}o)s
 # Loading the app before forking shares its memory between workers; off by default so
 # that a reload (HUP) picks up new code.
 preload_app = env_bool("GUNICORN_PRELOAD", default=False)
+# gunicorn 27's control socket (gunicornc) is a way in that nothing here uses, and its
+# default path in the home folder is one that every gunicorn of the same user shares.
+control_socket_disable = not env_bool("GUNICORN_CONTROL_SOCKET", default=False)
 
 
 def post_worker_init(worker: Any) -> None:

@@ -277,6 +277,7 @@ class GunicornConfigTests(SimpleTestCase):
         defaults = importlib.reload(config)
         self.assertEqual(defaults.bind, "127.0.0.1:8000")
         self.assertEqual((defaults.workers, defaults.threads), (2, 4))
+        self.assertTrue(defaults.control_socket_disable)
 
     def test_access_lines_mask_link_tokens(self) -> None:
         config = importlib.import_module("survey.gunicorn")
