@@ -201,7 +201,9 @@ if SECURE_COOKIES:
     SESSION_COOKIE_NAME = "__Host-sessionid"
     CSRF_COOKIE_NAME = "__Host-csrftoken"
 SESSION_COOKIE_SAMESITE = "Lax"
-CSRF_COOKIE_HTTPONLY = False
+# No script of the site's or the admin's reads the CSRF cookie (forms carry the token):
+# HttpOnly, as every cookie here (DH-1).
+CSRF_COOKIE_HTTPONLY = True
 SECURE_HSTS_SECONDS = env_int(
     "SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000, minimum=0
 )
