@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from django.conf import settings
 from django.contrib import auth
 from django.http import (
     HttpRequest,
@@ -18,7 +19,8 @@ from django.utils import timezone
 
 from survey import logs, sessions
 
-# An ID a proxy in front may already have given the request: kept only when it is a
+# An ID the proxy in front gave the request: kept only behind a trusted proxy (which
+# sets the header on every request, so a client cannot choose it) and only when it is a
 # short token that cannot break or forge a log line; anything else is replaced.
 _INCOMING_ID = re.compile(r"[A-Za-z0-9-]{8,64}")
 
@@ -36,7 +38,11 @@ class RequestIdMiddleware:
         from survey.audit import client_ip
 
         incoming = request.headers.get("X-Request-ID", "")
-        request_id = incoming if _INCOMING_ID.fullmatch(incoming) else uuid.uuid4().hex
+        trusted = settings.SECURE_PROXY_SSL_HEADER is not None
+        if trusted and _INCOMING_ID.fullmatch(incoming):
+            request_id = incoming
+        else:
+            request_id = uuid.uuid4().hex
         request.id = request_id  # type: ignore[attr-defined]
         # Unbound again afterwards: a worker thread serves many requests, and a line
         # logged between them must not carry the previous one's ID.

@@ -383,13 +383,21 @@ class RequestIdTests(TestCase):
         # Refused requests too: a 404, and a 405 from the guard in front of the session.
         self.assertIn("X-Request-ID", self.client.get("/nowhere/"))
         self.assertIn("X-Request-ID", self.client.put(reverse("login")))
-        kept = "3f2c9a1e-proxy-0001"
-        reply = self.client.get(reverse("login"), headers={"X-Request-ID": kept})
-        self.assertEqual(reply["X-Request-ID"], kept)
+        # A client without a proxy in front cannot choose the ID its lines carry.
+        chosen = "3f2c9a1e-proxy-0001"
+        reply = self.client.get(reverse("login"), headers={"X-Request-ID": chosen})
+        self.assertRegex(reply["X-Request-ID"], r"\A[0-9a-f]{32}\Z")
+        # Behind the trusted proxy (BEHIND_TLS_PROXY), its ID is kept.
+        with self.settings(SECURE_PROXY_SSL_HEADER=("HTTP_X_FORWARDED_PROTO", "https")):
+            reply = self.client.get(reverse("login"), headers={"X-Request-ID": chosen})
+        self.assertEqual(reply["X-Request-ID"], chosen)
 
     def test_an_unsafe_incoming_id_is_replaced(self) -> None:
+        proxied = self.settings(
+            SECURE_PROXY_SSL_HEADER=("HTTP_X_FORWARDED_PROTO", "https")
+        )
         for incoming in ["short", "x" * 65, '"}, {"event": "auth.login', "a b c d e f"]:
-            with self.subTest(incoming=incoming):
+            with self.subTest(incoming=incoming), proxied:
                 reply = self.client.get(
                     reverse("login"), headers={"X-Request-ID": incoming}
                 )
