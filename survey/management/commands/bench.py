@@ -38,7 +38,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         for size in options["responses"]:
             self.run(size, options["seed"])
-        call_command("bench_login", stdout=self.stdout)
+        call_command("bench_login", scratch=True, stdout=self.stdout)
 
     def run(self, size: int, seed: int) -> None:
         slug = f"bench-{size}"
