@@ -119,6 +119,14 @@ class Child:
             time.sleep(0.1)
         self.ended = time.monotonic()
 
+    def kill(self) -> None:
+        """Ends the command now, for a run that failed around it."""
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+        self.watcher.join()
+        self.output.close()
+
     def finish(self, timeout: float = 3600) -> dict[str, Any]:
         """Waits for the command; its figures (its own run time, not the wait's)."""
         code = self.process.wait(timeout=timeout)
@@ -239,7 +247,7 @@ class Run:
         run_time: str | None = None,
         during: Callable[[], None] | None = None,
     ) -> dict[str, Any]:
-        """One headless Locust run; its figures per endpoint, from the stats CSV, and
+        """One headless Locust run; its figures per endpoint, from the client's counts, and
         the server's CPU time per request once every user has logged in (when `during`
         starts too)."""
         assert self.server is not None
@@ -253,6 +261,7 @@ class Run:
             "LOADTEST_USERS": str(users),
         }
         ready = Path(f"{prefix}.counts.json.ready")
+        log = Path(f"{prefix}.locust.log").open("w")  # noqa: SIM115 - closed below
         client = subprocess.Popen(
             [
                 str(Path(sys.executable).with_name("locust")),
@@ -269,7 +278,7 @@ class Run:
             ],
             env=client_env,
             stdout=subprocess.DEVNULL,
-            stderr=Path(f"{prefix}.locust.log").open("w"),  # noqa: SIM115
+            stderr=log,
         )
         try:
             deadline = time.monotonic() + 900
@@ -287,6 +296,7 @@ class Run:
             if client.poll() is None:
                 client.kill()
                 client.wait()
+            log.close()
         if failed:
             raise HarnessError(f"locust failed: see {prefix}.locust.log")
         counts = json.loads(Path(f"{prefix}.counts.json").read_text(encoding="utf-8"))

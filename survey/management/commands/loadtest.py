@@ -259,9 +259,16 @@ class Command(BaseCommand):
         found: dict[str, Any] = {"capacity": []}
         profiles = options["profiles"]
         if "design" in profiles:
-            found["rush"] = run.locust(
-                "rush", options["users"], extra=think, during=start_beside
-            )
+            try:
+                found["rush"] = run.locust(
+                    "rush", options["users"], extra=think, during=start_beside
+                )
+            except BaseException:
+                # A failed run leaves no export or backup behind it, working on a
+                # database about to be dropped.
+                for _name, child in beside:
+                    child.kill()
+                raise
             for name, child in beside:
                 found[name] = child.finish()
         if options["stress_users"] and "stress" in profiles:
