@@ -103,7 +103,10 @@ class ExportJobTests(TransactionTestCase):
             return result
 
         def wrap(sender: Any, connection: Any, **kwargs: Any) -> None:
-            connection.execute_wrappers.append(watch)
+            # The progress threads' connections; the main one, should it reconnect,
+            # keeps the wrapper of the `with` below and must not get a second.
+            if connection is not main:
+                connection.execute_wrappers.append(watch)
 
         connection_created.connect(wrap)
         self.addCleanup(connection_created.disconnect, wrap)
