@@ -12,6 +12,12 @@ one submission, its uses from the next, the totals from neither (checklist EX-3)
   would take the write lock for the whole export and stop every autosave meanwhile.
   PRAGMA query_only makes a write inside it fail, as READ ONLY does on PostgreSQL.
 
+The price of one snapshot is one long transaction, for as long as the export runs (a
+10,000-response workbook takes about 15 s): PostgreSQL's VACUUM cannot clean rows
+changed meanwhile, and an `idle_in_transaction_session_timeout` on the server must stay
+above the export's length (EXPORT_TIMEOUT_MINUTES); SQLite's checkpoint cannot pass the
+snapshot until it ends, so the WAL file grows by the writes made meanwhile.
+
 Nothing may be written on this connection meanwhile: a job reports its progress on
 another one (survey.jobs). Inside a transaction the caller opened (a test's, a
 management command's), that transaction decides what the reads see, as it must.
