@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 from typing import Any
+from urllib.parse import quote, urlencode
 
 from django.test import Client
 from django.urls import reverse
@@ -229,3 +230,14 @@ def url_samples(value: str = "1") -> list[str]:
         return found
 
     return sorted(set(walk(get_resolver().url_patterns, "")))
+
+
+def postgres_url(current: dict[str, Any], name: str) -> str:
+    """The suite's PostgreSQL server and user, another database name: for a process the
+    test starts, or a scratch database beside the test one."""
+    user = quote(current["USER"], safe="")
+    if current["PASSWORD"]:
+        user += ":" + quote(current["PASSWORD"], safe="")
+    host = current["HOST"] + (f":{current['PORT']}" if current["PORT"] else "")
+    query = f"?{urlencode(current['OPTIONS'])}" if current["OPTIONS"] else ""
+    return f"postgres://{user}@{host}/{name}{query}"

@@ -10,7 +10,6 @@ import uuid
 from io import StringIO
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlencode
 
 from django.conf import settings
 from django.core.management import CommandError, call_command
@@ -30,7 +29,7 @@ from survey.backups.manifest import (
 )
 from survey.env import database_from_url
 from survey.models import Submission, Use
-from tests.helpers import make_campaign, make_response
+from tests.helpers import make_campaign, make_response, postgres_url
 from tests.review_helpers import USE, make_submitted
 
 
@@ -95,7 +94,7 @@ class BackupRestoreTests(TransactionTestCase):
         with connection.cursor() as cursor:
             cursor.execute(f"CREATE DATABASE {connection.ops.quote_name(name)}")
         self.addCleanup(self._drop, name)
-        return _postgres_url(connection.settings_dict, name)
+        return postgres_url(connection.settings_dict, name)
 
     def _drop(self, name: str) -> None:
         with connection.cursor() as cursor:
@@ -201,16 +200,6 @@ class BackupRestoreTests(TransactionTestCase):
         with self.assertRaisesMessage(CommandError, "a backup is never overwritten"):
             self.back_up()
         self.assertEqual(self.backup.read_bytes(), first)
-
-
-def _postgres_url(current: dict[str, Any], name: str) -> str:
-    """The suite's PostgreSQL server and user, another database name."""
-    user = quote(current["USER"], safe="")
-    if current["PASSWORD"]:
-        user += ":" + quote(current["PASSWORD"], safe="")
-    host = current["HOST"] + (f":{current['PORT']}" if current["PORT"] else "")
-    query = f"?{urlencode(current['OPTIONS'])}" if current["OPTIONS"] else ""
-    return f"postgres://{user}@{host}/{name}{query}"
 
 
 class ManifestTests(SimpleTestCase):

@@ -60,8 +60,8 @@ from tests.helpers import (
     make_campaign,
     make_organisation,
     make_user,
+    postgres_url,
 )
-from tests.test_backup import _postgres_url
 
 KILLS = 100
 SEED = 6
@@ -368,7 +368,7 @@ def database_url() -> str:
     current = connection.settings_dict
     if connection.vendor == "sqlite":
         return f"sqlite:///{current['NAME']}"
-    return _postgres_url(current, current["NAME"])
+    return postgres_url(current, current["NAME"])
 
 
 def database_handles(process: psutil.Process) -> list[str]:

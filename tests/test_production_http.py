@@ -30,8 +30,7 @@ import uuid
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from pathlib import Path
-from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from django.db import connection
 from django.db.utils import ConnectionHandler
@@ -40,6 +39,7 @@ from django.urls import reverse
 from django_otp.oath import totp
 
 from survey.env import database_from_url
+from tests.helpers import postgres_url
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "survey.example"
@@ -116,16 +116,6 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-def postgres_url(current: dict[str, Any], name: str) -> str:
-    """The suite's PostgreSQL server and user, another database name."""
-    user = quote(current["USER"], safe="")
-    if current["PASSWORD"]:
-        user += ":" + quote(current["PASSWORD"], safe="")
-    host = current["HOST"] + (f":{current['PORT']}" if current["PORT"] else "")
-    query = f"?{urlencode(current['OPTIONS'])}" if current["OPTIONS"] else ""
-    return f"postgres://{user}@{host}/{name}{query}"
 
 
 class ProductionHttpTests(SimpleTestCase):
