@@ -120,7 +120,7 @@ class HomeTests(TestCase):
             self.assertNotContains(page, "data-countdown")
             page = self.client.get(home)
             self.assertNotContains(page, "data-countdown")
-            self.assertNotContains(page, "closed")
+            self.assertNotContains(page, "<small>closed</small>", html=True)
 
 
 class SecurityHeaderTests(TestCase):
