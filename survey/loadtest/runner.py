@@ -62,7 +62,8 @@ class Server:
         return [master, *master.children(recursive=True)]
 
     def cpu_seconds(self) -> float:
-        """CPU time of the master and its workers so far (user and system)."""
+        """CPU time of the master and its workers so far (user and system), the workers
+        it has already replaced included (gunicorn recycles them, GUNICORN_MAX_REQUESTS)."""
         total = 0.0
         for process in self.processes():
             try:
@@ -70,6 +71,8 @@ class Server:
             except psutil.NoSuchProcess:
                 continue
             total += times.user + times.system
+            if process.pid == self.process.pid:
+                total += times.children_user + times.children_system
         return total
 
     def rss_mb(self) -> float:
