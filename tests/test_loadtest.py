@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -184,8 +185,17 @@ class RunnerTests(SimpleTestCase):
 
     def test_a_sampler_keeps_its_readings(self) -> None:
         readings = iter([1.0, 2.0])
-        with Sampler(lambda: next(readings), every=0.01) as sampler:
-            time.sleep(0.2)
+        third_call = threading.Event()
+
+        def read() -> float:
+            value = next(readings, None)
+            if value is None:
+                third_call.set()
+                raise StopIteration
+            return value
+
+        with Sampler(read, every=0.01) as sampler:
+            self.assertTrue(third_call.wait(timeout=10))
         # The third call raised StopIteration: a missed reading, not a crash.
         self.assertEqual(sampler.values, [1.0, 2.0])
         self.assertEqual(sampler.summary(), {"first": 1.0, "last": 2.0, "max": 2.0})
